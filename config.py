@@ -1,0 +1,101 @@
+"""Settings, read from the environment in one place.
+
+Every setting is listed in ``.env.example`` with its default. ``load_settings`` is a plain
+function (no work at import time): ``create_app`` calls it with ``os.environ`` and the
+instance folder, tests call it with a dict.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in TRUE_WORDS
+
+
+def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
+    """Use SECRET_KEY, or a random key kept in the instance folder (embedded default).
+
+    Keeping it on disk means a restarted development server still accepts its sessions and
+    the links it mailed earlier (they are derived from the key)."""
+    if env.get("SECRET_KEY"):
+        return env["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str, Any]:
+    """Return the Flask config for this environment; every default is the embedded one."""
+    instance = Path(instance_path)
+    get = env.get
+    public_base_url = get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    https = public_base_url.startswith("https://")
+    jitsi_app_id = get("JITSI_APP_ID", "visits")
+    jitsi_domain = get("JITSI_DOMAIN", "meet.jit.si")
+    return {
+        # core
+        "SECRET_KEY": _secret_key(env, instance),
+        "SQLALCHEMY_DATABASE_URI": get("DATABASE_URL") or f"sqlite:///{instance / 'visits.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PUBLIC_BASE_URL": public_base_url,
+        "TIMEZONE": get("TIMEZONE", "Europe/Berlin"),
+        "HOLIDAY_STATE": get("HOLIDAY_STATE", "NW"),
+        "DEFAULT_LANGUAGE": get("DEFAULT_LANGUAGE", "de"),
+        # mail
+        "SMTP_HOST": get("SMTP_HOST", ""),
+        "SMTP_PORT": int(get("SMTP_PORT", "587")),
+        "SMTP_USER": get("SMTP_USER", ""),
+        "SMTP_PASSWORD": get("SMTP_PASSWORD", ""),
+        "SMTP_TLS": get("SMTP_TLS", "starttls").lower(),  # starttls | ssl | off
+        "SMTP_TIMEOUT": float(get("SMTP_TIMEOUT", "10")),
+        "MAIL_FROM": get("MAIL_FROM", "Bürgerservice <termine@stadt.example>"),
+        "MAIL_DIR": get("MAIL_DIR") or str(instance / "mail"),
+        # booking rules
+        "HOLD_MINUTES": int(get("HOLD_MINUTES", "15")),
+        "MAX_UPCOMING_PER_EMAIL": int(get("MAX_UPCOMING_PER_EMAIL", "2")),
+        "SLOT_WEEKS_SHOWN": int(get("SLOT_WEEKS_SHOWN", "1")),
+        # rate limits (Flask-Limiter; Redis when REDIS_URL is set, else process memory)
+        "REDIS_URL": get("REDIS_URL", ""),
+        "RATELIMIT_ENABLED": _bool(get("RATELIMIT_ENABLED", "true")),
+        "RATELIMIT_BOOKING": get("RATELIMIT_BOOKING", "10 per hour;30 per day"),
+        "RATELIMIT_LINKS": get("RATELIMIT_LINKS", "60 per minute"),
+        "RATELIMIT_LOGIN": get("RATELIMIT_LOGIN", "5 per minute;30 per hour"),
+        # video (Jitsi with token authentication)
+        "JITSI_DOMAIN": jitsi_domain,
+        "JITSI_APP_ID": jitsi_app_id,
+        "JITSI_APP_SECRET": get("JITSI_APP_SECRET", ""),
+        "JITSI_AUDIENCE": get("JITSI_AUDIENCE") or jitsi_app_id,
+        "JITSI_SUBJECT": get("JITSI_SUBJECT") or jitsi_domain,
+        "JITSI_PRIVATE_KEY_FILE": get("JITSI_PRIVATE_KEY_FILE", ""),
+        "JITSI_KEY_ID": get("JITSI_KEY_ID", ""),
+        "JITSI_OPENS_MINUTES_BEFORE": int(get("JITSI_OPENS_MINUTES_BEFORE", "10")),
+        "JITSI_GRACE_MINUTES_AFTER": int(get("JITSI_GRACE_MINUTES_AFTER", "30")),
+        # sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: a slow form never fails
+        "MAX_CONTENT_LENGTH": int(get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        # i18n
+        "BABEL_DEFAULT_LOCALE": "de",
+        "BABEL_DEFAULT_TIMEZONE": get("TIMEZONE", "Europe/Berlin"),
+        "LANGUAGES": ("de", "en"),
+    }
+
+
+def settings_from_environment(instance_path: str | Path) -> dict[str, Any]:
+    return load_settings(os.environ, instance_path)

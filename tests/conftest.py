@@ -1,0 +1,161 @@
+"""Shared fixtures: an app per test on a database built by the migrations, and factories.
+
+The database is SQLite in a temporary folder, or the PostgreSQL named by DATABASE_URL. On
+PostgreSQL each test session works in a schema of its own, so two runs (or two developers)
+never see each other's rows."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time as _time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+
+from visits import create_app
+from visits.extensions import db
+from visits.language import compile_catalogues
+
+from .factories import Factories
+from .mailserver import SmtpServer
+
+compile_catalogues()  # tests see the texts as they are in the .po files now
+
+BERLIN = "Europe/Berlin"
+
+
+def _postgres_schema_url(url: str) -> tuple[str, str]:
+    """Create a fresh schema for this session; return (url with search_path, schema)."""
+    schema = f"t_{os.getpid()}_{secrets.token_hex(3)}"
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for _ in range(5):  # two sessions starting at once may race on CREATE EXTENSION
+            try:
+                conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
+                break
+            except sa.exc.DBAPIError:
+                _time.sleep(0.2)
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema},public')}", schema
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        session_url, schema = _postgres_schema_url(url)
+        yield session_url
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'visits.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url, tmp_path_factory) -> str:
+    """The schema, built once per session by the migrations (as production builds it)."""
+    from flask_migrate import upgrade
+
+    app = create_app(_test_config(database_url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        upgrade(revision="heads")
+        db.engine.dispose()
+    return database_url
+
+
+def _test_config(database_url: str, folder: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-for-visits",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # Room for 50 concurrent connections in the race tests.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 60},
+        "PUBLIC_BASE_URL": "https://visits.test",
+        "MAIL_DIR": str(folder / "mail"),
+        "SMTP_HOST": "",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "TIMEZONE": BERLIN,
+        "HOLIDAY_STATE": "NW",
+        "JITSI_DOMAIN": "meet.visits.test",
+        "JITSI_APP_ID": "visits-test",
+        "JITSI_APP_SECRET": "jitsi-test-secret-0123456789abcdef",
+        "JITSI_AUDIENCE": "visits-test",
+        "JITSI_SUBJECT": "meet.visits.test",
+    }
+
+
+def _empty_all_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(sa.text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config(migrated, tmp_path) -> dict:
+    """Override entries in a test (``app_config["HOLD_MINUTES"] = 5``) before using ``app``."""
+    return _test_config(migrated, tmp_path)
+
+
+@pytest.fixture
+def smtp_server(app_config) -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback; the app under test sends to it."""
+    server = SmtpServer().start()
+    app_config.update(server.config())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app(request, app_config) -> Iterator:
+    if "smtp_server" in request.fixturenames:
+        request.getfixturevalue("smtp_server")  # configure SMTP before the app reads it
+    application = create_app(app_config)
+    with application.app_context():
+        _empty_all_tables()
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def factories(app) -> Factories:
+    return Factories(app)
+
+
+@pytest.fixture
+def is_postgres(app) -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def next_weekday(start: date, weekday: int) -> date:
+    """The first date on or after ``start`` that falls on ``weekday`` (0 = Monday)."""
+    return start + timedelta(days=(weekday - start.weekday()) % 7)
+
+
+def berlin(day: date, hour: int, minute: int = 0) -> datetime:
+    """A local Europe/Berlin wall-clock time as an aware instant (UTC)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(day, time(hour, minute), ZoneInfo(BERLIN)).astimezone(UTC)

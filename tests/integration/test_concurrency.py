@@ -1,0 +1,83 @@
+"""No double booking under a real race: 50 requests at once, each on its own connection.
+
+On PostgreSQL the exclusion constraint decides; on SQLite the write lock taken at BEGIN
+serialises the writers and the triggers decide. Both must give the same answer."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from visits import booking
+from visits.extensions import db
+from visits.models import Appointment, Service
+
+from ..conftest import berlin, next_weekday
+
+ATTEMPTS = 50
+
+
+def _race(app, service_id: int, start, now, citizen_for) -> Counter:
+    # End this thread's transaction: on SQLite it would hold the write lock the racers need.
+    db.session.commit()
+    barrier = threading.Barrier(ATTEMPTS)
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+
+    def attempt(n: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            service = db.session.get(Service, service_id)
+            try:
+                result = booking.hold(service, start, citizen_for(n), now=now)
+                outcome = "booked" if result.created else "same-hold"
+            except booking.SlotUnavailable:
+                outcome = "slot-no-longer-free"
+            except Exception as exc:  # anything else is a failure of the guarantee
+                outcome = f"error: {type(exc).__name__}: {exc}"
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes[outcome] += 1
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(ATTEMPTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return outcomes
+
+
+def test_fifty_concurrent_attempts_at_one_slot_of_two_clerks_book_exactly_two(app, factories):
+    service = factories.service(duration_minutes=30)
+    clerks = [factories.clerk([service]), factories.clerk([service])]
+    monday = next_weekday(date.today() + timedelta(days=14), 0)
+    start, now = berlin(monday, 9), berlin(monday - timedelta(days=3), 9)
+
+    outcomes = _race(
+        app, service.id, start, now, lambda n: factories.citizen(email=f"racer{n}@example.org")
+    )
+
+    assert outcomes == {"booked": 2, "slot-no-longer-free": 48}
+    db.session.expire_all()
+    rows = db.session.execute(select(Appointment.clerk_id, Appointment.start_at)).all()
+    assert sorted(r.clerk_id for r in rows) == sorted(c.id for c in clerks)
+    assert all(r.start_at == start for r in rows)
+
+
+def test_one_person_clicking_fifty_times_at_once_gets_one_hold(app, factories):
+    service = factories.service(duration_minutes=30)
+    factories.clerk([service])
+    factories.clerk([service])
+    monday = next_weekday(date.today() + timedelta(days=14), 0)
+    start, now = berlin(monday, 10), berlin(monday - timedelta(days=3), 9)
+    same = factories.citizen(email="doppelklick@example.org")
+
+    outcomes = _race(app, service.id, start, now, lambda n: same)
+
+    assert outcomes == {"booked": 1, "same-hold": ATTEMPTS - 1}
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1

@@ -1,0 +1,12 @@
+"""What happened to an appointment, announced to whoever listens (mail outbox, metrics).
+
+Receivers run synchronously inside the booking transaction, so an outbox row is committed
+together with the change that caused it, or not at all."""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# send(kind, appointment=..., now=..., **extra); kinds: held, confirmed, cancelled,
+# rescheduled, attended, no_show, expired, reassigned
+appointment_changed = _signals.signal("appointment-changed")

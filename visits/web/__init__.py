@@ -1,0 +1,57 @@
+"""The web layer: blueprints per audience, error pages, security headers."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, render_template, request
+from flask_babel import get_locale
+
+from ..extensions import db, login_manager
+from ..models import StaffUser
+
+
+def register(app: Flask) -> None:
+    from . import public
+
+    app.register_blueprint(public.bp)
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> StaffUser | None:
+        user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+        return user if user and user.active else None
+
+    @app.context_processor
+    def page_context() -> dict:
+        def switch_language(language: str) -> str:
+            """This page in another language (keeps the query, e.g. the week shown)."""
+            args = request.args.to_dict(flat=False)
+            args["lang"] = [language]
+            return request.path + "?" + urlencode(args, doseq=True)
+
+        return {"lang": str(get_locale() or "de"), "switch_language": switch_language}
+
+    @app.after_request
+    def security_headers(response):
+        # Every asset is served by the app itself: nothing from other hosts.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    for code in (400, 403, 404, 405, 413, 429, 500, 503):
+        app.register_error_handler(code, _error_page(code))
+
+
+def _error_page(code: int):
+    def handler(error):
+        if request.path.startswith("/api/"):
+            return {"title": getattr(error, "name", "Error"), "status": code}, code
+        return render_template("errors/error.html", code=code), code
+
+    return handler
