@@ -10,3 +10,7 @@ _signals = Namespace()
 # send(kind, appointment=..., now=..., **extra); kinds: held, confirmed, cancelled,
 # rescheduled, attended, no_show, expired, reassigned
 appointment_changed = _signals.signal("appointment-changed")
+
+# send(kind): the outbox handed a mail to the server, or gave up on it for good.
+mail_delivered = _signals.signal("mail-delivered")
+mail_failed = _signals.signal("mail-failed")

@@ -47,3 +47,24 @@ def new_room_name() -> str:
 
 def new_feed_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute URL on PUBLIC_BASE_URL, also outside a request (jobs, mails)."""
+    from urllib.parse import urlsplit
+
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def manage_url(appointment) -> str:
+    """The citizen's secret manage link (see, confirm, cancel, reschedule, download)."""
+    return public_url("manage.show", token=derive_token("manage", appointment.uid))
+
+
+def join_url(appointment) -> str:
+    """The citizen's join page for a video appointment (our page, never Jitsi directly)."""
+    return public_url("join.page", token=derive_token("join", appointment.uid))
