@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from contextlib import suppress
 from urllib.parse import urlencode
 
 from flask import Flask, render_template, request
 from flask_babel import get_locale
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..extensions import db, login_manager
 from ..models import StaffUser
@@ -46,6 +49,20 @@ def register(app: Flask) -> None:
 
     for code in (400, 403, 404, 405, 413, 429, 500, 503):
         app.register_error_handler(code, _error_page(code))
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
+
+
+def _database_unavailable(error):
+    """The database is briefly gone (a restart, a failover): say so with a 503, roll back
+    what this request began, and let the pool (pre-ping) reconnect on the next request."""
+    logging.getLogger(__name__).warning("database unavailable: %s", error.__class__.__name__)
+    with suppress(Exception):  # the connection is gone; nothing left to roll back
+        db.session.rollback()
+    response = _error_page(503)(error)
+    body, code = response
+    headers = {"Retry-After": "30"}
+    return body, code, headers
 
 
 def _error_page(code: int):
