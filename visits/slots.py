@@ -9,13 +9,15 @@ How time is handled, and why:
   local time in ``tz`` on every Monday, including the days the clocks change (last Sunday
   of March and of October in Germany), so its UTC instants differ from day to day.
 * A wall time becomes an instant as **the first moment the clocks in ``tz`` show that time
-  or a later one**. For an ordinary time that is simply that time. For a time that happens
-  twice (02:30 on the autumn day the clocks go back) it is the first occurrence, like
-  PEP 495 ``fold=0``. For a time that never happens (02:30 on the spring day the clocks
-  jump from 02:00 to 03:00) it is the moment of the jump, 03:00 local: a window 02:30-04:00
-  on that day is 03:00-04:00 local, one hour. This mapping never runs backwards, so rules
-  that overlap or touch on the wall still overlap or touch as instants, and days never
-  overlap each other.
+  or a later one**: the clerk arrives when the clock first shows the start of their hours
+  and leaves when it first shows the end. For an ordinary time that is simply that time.
+  For a time that happens twice (02:30 on the autumn day the clocks go back from 03:00 to
+  02:00) it is the first occurrence, like PEP 495 ``fold=0``; hours 01:00-04:00 on that
+  night last four real hours, as they do for anyone working by the clock. For a time that
+  never happens (02:30 on the spring day the clocks jump from 02:00 to 03:00) it is the
+  moment of the jump, 03:00 local: hours 02:30-04:00 on that day are 03:00-04:00, and hours
+  02:00-03:00 give no slots. This mapping never runs backwards, so rules that overlap or
+  touch on the wall still overlap or touch as instants, and days never overlap each other.
 * Inside, instants are integers: microseconds since the Unix epoch, datetime's own
   resolution, so no rounding rule is needed anywhere. Datetimes are built only for the
   output. All comparisons are of instants, whatever time zone an input datetime carries.
@@ -29,7 +31,8 @@ absences hide slots but never shift the grid: citizens see the same times every 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Collection, Container, Iterable
+from collections import defaultdict
+from collections.abc import Collection, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -113,60 +116,108 @@ def free_slots(
     clerk's windows, touches no absence or booking, and it starts no earlier than
     ``now + min_notice`` and no later than ``now + horizon``. Slots of several clerks at the
     same instant become one Slot naming all of them. The result does not depend on the
-    order of the inputs; every input may be a one-shot iterator."""
-    step, before, duration = _grid(service)
-    earliest = _instant(now + service.min_notice)
-    latest = _instant(now + service.horizon)
-    if earliest > latest:
-        return []
-    days = _working_days(first_day, last_day, holidays, earliest, latest, tz)
+    order of the inputs; every input may be a one-shot iterator. Wall times on the days the
+    clocks change are read as the module docstring says; naive datetimes are refused."""
+    grid = _Grid.of(service, now)
+    days = _working_days(first_day, last_day, holidays, grid, tz)
     clerks = sorted(set(clerk_ids))
     listed = set(clerks)
-    hours = _hours_by_clerk(rules, listed, service.id)
-    blocked = _blocked_by_clerk([absences, booked], listed)
+    weeks = _weeks_by_clerk(rules, listed, service.id)
+    blocked = _blocked_by_clerk((absences, booked), listed)
 
-    free_at: dict[int, list[int]] = {}
+    free_at: defaultdict[int, list[int]] = defaultdict(list)
+    windows_of: dict[_Week, list[tuple[int, int]]] = {}  # most clerks share their hours
     wall = _WallClock(tz)
-    for clerk in clerks:
-        weekly = hours.get(clerk)
-        if not weekly:
+    for clerk in clerks:  # ascending, so every slot lists its clerks in order
+        week = weeks.get(clerk)
+        if week is None:
             continue
-        starts, ends = blocked.get(clerk, ((), ()))
-        for window_start, window_end in _windows(weekly, days, wall):
-            # Grid positions k with the slot start inside [earliest, latest] and the blocked
-            # range [window_start + k*step, window_start + (k+1)*step) inside the window.
-            first = max(0, _ceil_div(earliest - before - window_start, step))
-            last = min(
-                (window_end - window_start) // step - 1,
-                (latest - before - window_start) // step,
-            )
-            if first > last:
-                continue
-            for piece_start, piece_end in _free_pieces(window_start, window_end, starts, ends):
-                k_from = max(first, _ceil_div(piece_start - window_start, step))
-                k_to = min(last, (piece_end - window_start) // step - 1)
-                for k in range(k_from, k_to + 1):
-                    free_at.setdefault(window_start + before + k * step, []).append(clerk)
+        windows = windows_of.get(week)
+        if windows is None:
+            windows = windows_of[week] = _windows(week, days, wall)
+        starts, ends = blocked.get(clerk, _NOTHING_BLOCKED)
+        for window_start, window_end in windows:
+            for starts_in_piece in grid.free_starts(window_start, window_end, starts, ends):
+                for start in starts_in_piece:
+                    free_at[start].append(clerk)
 
+    duration = grid.duration
     return [
         Slot(_datetime(start), _datetime(start + duration), tuple(free_at[start]))
         for start in sorted(free_at)
     ]
 
 
-def _grid(service: ServiceRules) -> tuple[int, int, int]:
-    """(step, buffer_before, duration) in microseconds; refuses rules that make no sense.
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    """The service's grid and the bookable span, in microseconds since the epoch.
 
-    The step is the whole blocked range, so appointments booked on the grid pack exactly."""
-    duration = service.duration // _MICROSECOND
-    before = service.buffer_before // _MICROSECOND
-    after = service.buffer_after // _MICROSECOND
-    if duration <= 0:
-        raise ValueError(f"service {service.id}: duration must be positive")
-    if before < 0 or after < 0 or service.min_notice < timedelta(0):
-        # A negative notice would offer slots in the past; negative buffers would overlap.
-        raise ValueError(f"service {service.id}: buffers and minimum notice must not be negative")
-    return before + duration + after, before, duration
+    ``step`` is the whole blocked range (buffer_before + duration + buffer_after), so
+    appointments booked on the grid pack exactly, without gaps."""
+
+    step: int
+    before: int
+    duration: int
+    earliest: int  # now + min_notice: first bookable start
+    latest: int  # now + horizon: last bookable start
+
+    @classmethod
+    def of(cls, service: ServiceRules, now: datetime) -> _Grid:
+        """Refuses rules that make no sense: they are a configuration error, not "no slots"."""
+        duration = service.duration // _MICROSECOND
+        before = service.buffer_before // _MICROSECOND
+        after = service.buffer_after // _MICROSECOND
+        if duration <= 0:
+            raise ValueError(f"service {service.id}: duration must be positive")
+        if before < 0 or after < 0 or service.min_notice < timedelta(0):
+            # A negative notice would offer slots in the past; negative buffers would overlap.
+            raise ValueError(f"service {service.id}: buffers and minimum notice must not be negative")
+        return cls(
+            step=before + duration + after,
+            before=before,
+            duration=duration,
+            earliest=_instant(now + service.min_notice),
+            latest=_instant(now + service.horizon),
+        )
+
+    def free_starts(
+        self, window_start: int, window_end: int, starts: Sequence[int], ends: Sequence[int]
+    ) -> list[range]:
+        """The bookable slot starts of one window, as ranges, given the clerk's obstacles.
+
+        Grid position k blocks [window_start + k*step, window_start + (k+1)*step). The window
+        is cut at every absence or booking (``starts``/``ends``: merged, sorted); a slot is
+        free when its blocked range fits in one of the pieces left. That is arithmetic per
+        piece, not a comparison of every slot with every booking."""
+        step, before = self.step, self.before
+        # Positions that fit the window and start within [earliest, latest].
+        first = max(0, -((window_start + before - self.earliest) // step))
+        last = min((window_end - window_start) // step, (self.latest - before - window_start) // step + 1)
+        if first >= last:
+            return []
+        found = []
+        piece_start = window_start
+        index = bisect_right(ends, window_start)  # first obstacle still going on at the opening
+        count = len(starts)
+        while True:
+            obstacle = starts[index] if index < count else window_end
+            piece_end = obstacle if obstacle < window_end else window_end
+            k_from = -((window_start - piece_start) // step)  # first k with its range in the piece
+            k_to = (piece_end - window_start) // step  # one past the last
+            if k_from < first:
+                k_from = first
+            if k_to > last:
+                k_to = last
+            if k_from < k_to:
+                base = window_start + before
+                found.append(range(base + k_from * step, base + k_to * step, step))
+            if piece_end == window_end or k_to == last:
+                return found
+            piece_start = ends[index]
+            index += 1
+
+
+_NOTHING_BLOCKED: tuple[Sequence[int], Sequence[int]] = ((), ())
 
 
 def _instant(moment: datetime) -> int:
@@ -180,17 +231,8 @@ def _datetime(instant: int) -> datetime:
     return _EPOCH + timedelta(microseconds=instant)
 
 
-def _ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
 def _working_days(
-    first_day: date,
-    last_day: date,
-    holidays: Collection[date],
-    earliest: int,
-    latest: int,
-    tz: ZoneInfo,
+    first_day: date, last_day: date, holidays: Collection[date], grid: _Grid, tz: ZoneInfo
 ) -> list[date]:
     """The requested local days that are not public holidays and can hold a bookable slot.
 
@@ -199,8 +241,8 @@ def _working_days(
     horizon."""
     if not isinstance(holidays, Container):
         holidays = frozenset(holidays)
-    day = max(first_day, _datetime(earliest).astimezone(tz).date() - _ONE_DAY)
-    end = min(last_day, _datetime(latest).astimezone(tz).date() + _ONE_DAY)
+    day = max(first_day, _datetime(grid.earliest).astimezone(tz).date() - _ONE_DAY)
+    end = min(last_day, _datetime(grid.latest).astimezone(tz).date() + _ONE_DAY)
     days = []
     while day <= end:
         if day not in holidays:
@@ -209,100 +251,108 @@ def _working_days(
     return days
 
 
-_Hours = tuple[date | None, date | None, time, time]
+_Hours = tuple[date | None, date | None, time, time]  # valid_from, valid_until, start, end
+_Week = tuple[tuple[_Hours, ...], ...]  # the hours of Monday ... Sunday
 
 
-def _hours_by_clerk(
-    rules: Iterable[WeeklyRule], listed: set[int], service_id: int
-) -> dict[int, list[list[_Hours]]]:
-    """The rules that apply to this service, per clerk and weekday (a list of 7 lists)."""
-    hours: dict[int, list[list[_Hours]]] = {}
+def _weeks_by_clerk(rules: Iterable[WeeklyRule], listed: set[int], service_id: int) -> dict[int, _Week]:
+    """The rules that apply to this service, per clerk, as a hashable week.
+
+    Hashable, so clerks with the same hours share one computation of their windows."""
+    days_by_clerk: dict[int, list[list[_Hours]]] = {}
     for rule in rules:
         if rule.clerk_id not in listed:
             continue
         if rule.service_ids is not None and service_id not in rule.service_ids:
             continue
-        week = hours.setdefault(rule.clerk_id, [[] for _ in range(7)])
+        week = days_by_clerk.get(rule.clerk_id)
+        if week is None:
+            week = days_by_clerk[rule.clerk_id] = [[] for _ in range(7)]
         week[rule.weekday].append((rule.valid_from, rule.valid_until, rule.start, rule.end))
-    return hours
+    return {
+        clerk: tuple(tuple(sorted(hours, key=_hours_order)) for hours in week)
+        for clerk, week in days_by_clerk.items()
+    }
+
+
+def _hours_order(hours: _Hours) -> tuple:
+    """Sorts hours whatever their validity (None and dates do not compare)."""
+    valid_from, valid_until, start, end = hours
+    return (start, end, valid_from or date.min, valid_until or date.max)
 
 
 def _blocked_by_clerk(
-    sources: list[Iterable[Interval]], listed: set[int]
+    sources: Iterable[Iterable[Interval]], listed: set[int]
 ) -> dict[int, tuple[list[int], list[int]]]:
     """Absences and bookings per clerk, merged into sorted disjoint [start, end) instants.
 
-    Returned as two parallel lists (starts, ends) so a window can find its first obstacle
-    with one bisection instead of comparing every slot with every booking."""
-    raw: dict[int, list[tuple[int, int]]] = {}
-    for source in sources:
-        for interval in source:
-            if interval.clerk_id not in listed:
-                continue
-            start, end = _instant(interval.start), _instant(interval.end)
-            if start < end:
-                raw.setdefault(interval.clerk_id, []).append((start, end))
-    merged: dict[int, tuple[list[int], list[int]]] = {}
-    for clerk, intervals in raw.items():
-        intervals.sort()
-        starts: list[int] = []
-        ends: list[int] = []
-        for start, end in intervals:
-            if ends and start <= ends[-1]:
-                # Overlapping or touching: one obstacle (touching ones leave no room anyway).
-                if end > ends[-1]:
-                    ends[-1] = end
-            else:
-                starts.append(start)
-                ends.append(end)
-        merged[clerk] = (starts, ends)
-    return merged
+    Returned as two parallel lists (starts, ends) so a window finds its first obstacle with
+    one bisection. This runs over every booking of the horizon, so the instants are taken
+    inline; a naive datetime fails the subtraction and is refused."""
+    raw: dict[int, list[tuple[int, int]]] = {clerk: [] for clerk in listed}
+    epoch, microsecond = _EPOCH, _MICROSECOND
+    try:
+        for source in sources:
+            for interval in source:
+                found = raw.get(interval.clerk_id)
+                if found is not None:
+                    found.append(
+                        ((interval.start - epoch) // microsecond, (interval.end - epoch) // microsecond)
+                    )
+    except TypeError as error:
+        raise ValueError(f"absences and bookings need aware datetimes: {error}") from error
+    return {clerk: _merged(intervals) for clerk, intervals in raw.items() if intervals}
 
 
-def _windows(
-    weekly: list[list[_Hours]], days: list[date], wall: _WallClock
-) -> Iterable[tuple[int, int]]:
+def _merged(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Overlapping or touching intervals become one (touching ones leave no room anyway)."""
+    intervals.sort()
+    starts: list[int] = []
+    ends: list[int] = []
+    for start, end in intervals:
+        if start >= end:
+            continue  # empty: blocks nothing
+        if ends and start <= ends[-1]:
+            if end > ends[-1]:
+                ends[-1] = end
+        else:
+            starts.append(start)
+            ends.append(end)
+    return starts, ends
+
+
+def _windows(week: _Week, days: list[date], wall: _WallClock) -> list[tuple[int, int]]:
     """A clerk's availability windows as instants, one day after the other.
 
     Rules of one day that overlap or touch (08-10 and 10-12) become one window, so the grid
     runs through 10:00 as if it were one rule. Windows of different days are not merged:
     each day's grid starts at that day's first working hour."""
+    windows: list[tuple[int, int]] = []
     for day in days:
         todays = []
-        for valid_from, valid_until, start, end in weekly[day.weekday()]:
-            if (valid_from is None or valid_from <= day) and (
-                valid_until is None or day <= valid_until
-            ):
+        for valid_from, valid_until, start, end in week[day.weekday()]:
+            if (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until):
                 window_start, window_end = wall.instant(day, start), wall.instant(day, end)
                 if window_start < window_end:
                     todays.append((window_start, window_end))
-        if len(todays) > 1:
-            todays.sort()
-            joined = [todays[0]]
-            for window_start, window_end in todays[1:]:
-                last_start, last_end = joined[-1]
-                if window_start <= last_end:
-                    joined[-1] = (last_start, max(last_end, window_end))
-                else:
-                    joined.append((window_start, window_end))
-            todays = joined
-        yield from todays
+        todays.sort()
+        windows.extend(_joined(todays))
+    return windows
 
 
-def _free_pieces(
-    window_start: int, window_end: int, starts: list[int], ends: list[int]
-) -> Iterable[tuple[int, int]]:
-    """The parts of a window that no absence or booking touches (obstacles merged, sorted)."""
-    cursor = window_start
-    index = bisect_right(ends, window_start)  # first obstacle that ends after the window opens
-    while index < len(starts) and starts[index] < window_end:
-        if starts[index] > cursor:
-            yield cursor, starts[index]
-        cursor = max(cursor, ends[index])
-        if cursor >= window_end:
-            return
-        index += 1
-    yield cursor, window_end
+def _joined(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted windows of one day, overlapping or touching ones joined."""
+    if len(windows) < 2:
+        return windows
+    joined = [windows[0]]
+    for start, end in windows[1:]:
+        last_start, last_end = joined[-1]
+        if start <= last_end:
+            if end > last_end:
+                joined[-1] = (last_start, end)
+        else:
+            joined.append((start, end))
+    return joined
 
 
 class _WallClock:
@@ -336,9 +386,7 @@ def _first_moment_showing(day: date, at: time, tz: ZoneInfo) -> datetime:
         return local
     # In the gap, fold=1 reads the wall time with the offset after the jump, which puts it
     # before the jump; fold=0 reads it with the offset before, which puts it after.
-    return _moment_of_change(
-        local.replace(fold=1).astimezone(UTC), local.astimezone(UTC), tz
-    ).astimezone(tz)
+    return _moment_of_change(local.replace(fold=1).astimezone(UTC), local.astimezone(UTC), tz).astimezone(tz)
 
 
 def _moment_of_change(before: datetime, after: datetime, tz: ZoneInfo) -> datetime:

@@ -3,6 +3,7 @@ checked against a deliberately naive reference on random weeks around the clock 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import random
 import sys
@@ -143,6 +144,18 @@ def test_repeated_autumn_hour_is_worked_twice_by_the_clock():
     ]
 
 
+def test_hours_starting_in_the_repeated_autumn_hour_begin_at_its_first_occurrence():
+    """The clerk arrives when the clock first shows 02:30 and leaves when it shows 03:30."""
+    rule = WeeklyRule(1, FALL_BACK.weekday(), time(2, 30), time(3, 30))
+    found = slots([rule], day=FALL_BACK)
+    assert [s.start.astimezone(BERLIN).isoformat() for s in found] == [
+        "2026-10-25T02:30:00+02:00",
+        "2026-10-25T02:00:00+01:00",
+        "2026-10-25T02:30:00+01:00",
+        "2026-10-25T03:00:00+01:00",
+    ]
+
+
 def test_slots_are_utc():
     found = slots([hours(MONDAY, 8, 9)])
     assert all(s.start.tzinfo is UTC and s.end.tzinfo is UTC for s in found)
@@ -151,9 +164,7 @@ def test_slots_are_utc():
 def test_intervals_in_any_time_zone_compare_as_instants():
     in_utc = Interval(1, datetime(2026, 3, 2, 8, 0, tzinfo=UTC), datetime(2026, 3, 2, 8, 30, tzinfo=UTC))
     in_berlin = Interval(1, at(MONDAY, 9, 0), at(MONDAY, 9, 30))  # the same half hour
-    assert slots([hours(MONDAY, 8, 12)], booked=[in_utc]) == slots(
-        [hours(MONDAY, 8, 12)], booked=[in_berlin]
-    )
+    assert slots([hours(MONDAY, 8, 12)], booked=[in_utc]) == slots([hours(MONDAY, 8, 12)], booked=[in_berlin])
     assert "09:00" not in local_starts(slots([hours(MONDAY, 8, 12)], booked=[in_utc]))
 
 
@@ -184,6 +195,11 @@ def test_touching_rules_merge_into_one_window():
 def test_overlapping_rules_merge_into_one_window():
     found = slots([hours(MONDAY, 9, 12), hours(MONDAY, 8, 11)], svc=service(45))
     assert local_starts(found) == ["08:00", "08:45", "09:30", "10:15", "11:00"]
+
+
+def test_rule_inside_a_longer_one_keeps_the_longer_window():
+    found = slots([hours(MONDAY, 8, 12), hours(MONDAY, 9, 10)], svc=service(60))
+    assert local_starts(found) == ["08:00", "09:00", "10:00", "11:00"]
 
 
 def test_separate_rules_of_one_day_each_start_their_own_grid():
@@ -263,6 +279,13 @@ def test_absence_hides_overlapping_slots():
     absence = Interval(1, at(MONDAY, 9, 10), at(MONDAY, 10, 0))
     found = slots([hours(MONDAY, 8, 11)], absences=[absence])
     assert local_starts(found) == ["08:00", "08:30", "10:00", "10:30"]
+
+
+def test_booking_inside_a_longer_absence_does_not_shorten_it():
+    absence = Interval(1, at(MONDAY, 9, 0), at(MONDAY, 11, 0))
+    booking = Interval(1, at(MONDAY, 9, 30), at(MONDAY, 10, 0))
+    found = slots([hours(MONDAY, 8, 12)], absences=[absence], booked=[booking])
+    assert local_starts(found) == ["08:00", "08:30", "11:00", "11:30"]
 
 
 def test_touching_booking_is_not_overlap():
@@ -428,12 +451,9 @@ def reference_slots(case) -> list[tuple[datetime, datetime, tuple[int, ...]]]:
                 while blocked_start + step <= window_end:
                     start = blocked_start + svc.buffer_before
                     blocked_end = blocked_start + step
-                    if (
-                        case["now"] + svc.min_notice <= start <= case["now"] + svc.horizon
-                        and not any(
-                            o.clerk_id == clerk and overlaps(blocked_start, blocked_end, o.start, o.end)
-                            for o in obstacles
-                        )
+                    if case["now"] + svc.min_notice <= start <= case["now"] + svc.horizon and not any(
+                        o.clerk_id == clerk and overlaps(blocked_start, blocked_end, o.start, o.end)
+                        for o in obstacles
                     ):
                         free.setdefault(start, set()).add(clerk)
                     blocked_start += step
@@ -447,56 +467,62 @@ def cases(draw):
     first_day = change - timedelta(days=draw(st.integers(0, 3)))
     last_day = first_day + timedelta(days=draw(st.integers(0, 3)))
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    clerks = draw(st.sampled_from([[1], [2, 1], [1, 2, 3], [3, 2]]))
     near = st.sampled_from([first_day + timedelta(days=n) for n in range(-2, 6)])
-    hour = st.one_of(st.integers(0, 23), st.sampled_from([0, 1, 2, 3]))  # the change is at night
+    hour = st.integers(0, 22) | st.sampled_from([0, 1, 2, 3])  # the clocks change at night
 
     @st.composite
     def rules(draw):
+        """One rule, or the same hours for every listed clerk (so slots get several ids)."""
         start = time(draw(hour), draw(st.sampled_from([0, 0, 0, 15, 30, 45])))
-        quarters = draw(st.integers(1, 40))
-        end_minutes = min(start.hour * 60 + start.minute + 15 * quarters, 23 * 60 + 45)
-        end = time(end_minutes // 60, end_minutes % 60)
-        weekday = draw(st.sampled_from([d.weekday() for d in days]) | st.integers(0, 6))
-        return WeeklyRule(
-            clerk_id=draw(st.integers(1, 3) | st.just(4)),
-            weekday=weekday,
+        end_minutes = min(start.hour * 60 + start.minute + 15 * draw(st.integers(1, 40)), 23 * 60 + 45)
+        rule = WeeklyRule(
+            clerk_id=draw(st.sampled_from([*clerks, 4])),  # 4 is never listed
+            weekday=draw(st.sampled_from([d.weekday() for d in days] * 3 + list(range(7)))),
             start=start,
-            end=end,
+            end=time(end_minutes // 60, end_minutes % 60),
             valid_from=draw(st.none() | st.none() | near),
             valid_until=draw(st.none() | st.none() | near),
             service_ids=draw(st.none() | st.none() | st.frozensets(st.integers(1, 2), max_size=2)),
         )
+        if draw(st.booleans()):
+            return [rule]
+        return [dataclasses.replace(rule, clerk_id=clerk) for clerk in clerks]
 
-    base = datetime.combine(first_day, time(0), tzinfo=tz)
+    all_rules = [rule for group in draw(st.lists(rules(), min_size=1, max_size=8)) for rule in group]
 
     @st.composite
     def intervals(draw):
-        start = base + timedelta(minutes=5 * draw(st.integers(-12 * 24, 12 * 24 * 5)))
-        end = start + timedelta(minutes=5 * draw(st.integers(1, 72)))
+        """Absences and bookings near working hours, in UTC or local time."""
+        rule = draw(st.sampled_from(all_rules))
+        day = draw(st.sampled_from([d for d in days if d.weekday() == rule.weekday] or days))
+        start = datetime.combine(day, rule.start, tzinfo=tz) + 5 * draw(st.integers(-12, 60)) * MINUTE
+        end = start + 5 * draw(st.integers(1, 48)) * MINUTE
         zone = draw(st.sampled_from([UTC, tz]))
-        return Interval(draw(st.integers(1, 4)), start.astimezone(zone), end.astimezone(zone))
+        clerk = draw(st.sampled_from([*clerks, 4]))
+        return Interval(clerk, start.astimezone(zone), end.astimezone(zone))
 
-    five = st.integers(0, 4).map(lambda n: timedelta(minutes=5 * n))
+    five_minutes = st.integers(0, 4).map(lambda n: n * 5 * MINUTE)
     svc = ServiceRules(
         id=1,
-        duration=timedelta(minutes=5 * draw(st.integers(1, 24))),
-        buffer_before=draw(five),
-        buffer_after=draw(five),
-        min_notice=timedelta(minutes=draw(st.just(0) | st.integers(0, 600) | st.integers(0, 4000))),
-        horizon=timedelta(minutes=draw(st.just(60 * 24 * 60) | st.integers(0, 7 * 24 * 60))),
+        duration=5 * draw(st.integers(1, 24)) * MINUTE,
+        buffer_before=draw(five_minutes),
+        buffer_after=draw(five_minutes),
+        min_notice=draw(st.just(0) | st.integers(0, 600) | st.integers(0, 4000)) * MINUTE,
+        horizon=draw(st.just(60 * 24 * 60) | st.integers(0, 7 * 24 * 60)) * MINUTE,
     )
-    now = base + timedelta(
+    now = datetime.combine(first_day, time(0), tzinfo=tz) + timedelta(
         seconds=draw(st.integers(-2 * 86400, 12 * 3600)), microseconds=draw(st.integers(0, 999_999))
     )
     return {
         "tz": tz,
         "first_day": first_day,
         "last_day": last_day,
-        "clerks": draw(st.lists(st.integers(1, 3), min_size=1, max_size=3, unique=True)),
-        "rules": draw(st.lists(rules(), min_size=1, max_size=10)),
-        "absences": draw(st.lists(intervals(), max_size=5)),
-        "booked": draw(st.lists(intervals(), max_size=10)),
-        "holidays": set(draw(st.lists(st.sampled_from(days), max_size=2))),
+        "clerks": clerks,
+        "rules": all_rules,
+        "absences": draw(st.lists(intervals(), max_size=4)),
+        "booked": draw(st.lists(intervals(), max_size=8)),
+        "holidays": set(draw(st.lists(st.sampled_from(days), max_size=1))),
         "service": svc,
         "now": now.astimezone(draw(st.sampled_from([UTC, tz]))),
     }
