@@ -15,9 +15,13 @@ from ..models import StaffUser
 
 
 def register(app: Flask) -> None:
-    from . import public
+    from .. import api, observability
+    from . import admin, feed, join, manage, public, staff
 
-    app.register_blueprint(public.bp)
+    for blueprint in (public.bp, manage.bp, join.bp, staff.bp, admin.bp, feed.bp):
+        app.register_blueprint(blueprint)
+    api.register(app)
+    observability.register(app)
 
     @login_manager.user_loader
     def load_user(user_id: str) -> StaffUser | None:
