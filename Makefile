@@ -15,7 +15,7 @@ PORT   ?= 5000
 run: setup db
 	$(FLASK) seed-demo
 	@echo "Mails are written to instance/mail/ (set SMTP_HOST to send them)."
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	RUN_JOBS_IN_PROCESS=true $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -45,6 +45,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/slots.py
+	$(BIN)/python bench/reminders.py
 
 clean:
 	rm -rf $(VENV) instance

@@ -61,16 +61,32 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "SMTP_TIMEOUT": float(get("SMTP_TIMEOUT", "10")),
         "MAIL_FROM": get("MAIL_FROM", "Bürgerservice <termine@stadt.example>"),
         "MAIL_DIR": get("MAIL_DIR") or str(instance / "mail"),
+        # Right-hand side of each mail's Message-ID; empty: the domain of MAIL_FROM.
+        "MAIL_MESSAGE_ID_DOMAIN": get("MAIL_MESSAGE_ID_DOMAIN", ""),
         # booking rules
         "HOLD_MINUTES": int(get("HOLD_MINUTES", "15")),
         "MAX_UPCOMING_PER_EMAIL": int(get("MAX_UPCOMING_PER_EMAIL", "2")),
         "SLOT_WEEKS_SHOWN": int(get("SLOT_WEEKS_SHOWN", "1")),
+        # scheduled jobs (scheduler.py; see visits/jobs.py)
+        "RUN_JOBS_IN_PROCESS": _bool(get("RUN_JOBS_IN_PROCESS", "false")),
+        "JOB_INTERVAL_SECONDS": int(get("JOB_INTERVAL_SECONDS", "60")),
+        "OUTBOX_INTERVAL_SECONDS": int(get("OUTBOX_INTERVAL_SECONDS", "10")),
+        "OUTBOX_MAX_ATTEMPTS": int(get("OUTBOX_MAX_ATTEMPTS", "8")),
+        "OUTBOX_BACKOFF_SECONDS": int(get("OUTBOX_BACKOFF_SECONDS", "60")),
+        "REMINDER_OFFSETS": get("REMINDER_OFFSETS", "24h,1h"),
+        "NO_SHOW_GRACE_MINUTES": int(get("NO_SHOW_GRACE_MINUTES", "15")),
+        "NO_SHOW_PAUSE_AFTER": int(get("NO_SHOW_PAUSE_AFTER", "2")),
+        "NO_SHOW_WINDOW_DAYS": int(get("NO_SHOW_WINDOW_DAYS", "90")),
+        "NO_SHOW_PAUSE_DAYS": int(get("NO_SHOW_PAUSE_DAYS", "30")),
+        "RETENTION_DAYS": int(get("RETENTION_DAYS", "30")),
         # rate limits (Flask-Limiter; Redis when REDIS_URL is set, else process memory)
         "REDIS_URL": get("REDIS_URL", ""),
         "RATELIMIT_ENABLED": _bool(get("RATELIMIT_ENABLED", "true")),
         "RATELIMIT_BOOKING": get("RATELIMIT_BOOKING", "10 per hour;30 per day"),
         "RATELIMIT_LINKS": get("RATELIMIT_LINKS", "60 per minute"),
         "RATELIMIT_LOGIN": get("RATELIMIT_LOGIN", "5 per minute;30 per hour"),
+        # A portal's API key books for many citizens: its own budget per key (JSON API).
+        "RATELIMIT_API_KEY": get("RATELIMIT_API_KEY", "600 per minute"),
         # video (Jitsi with token authentication)
         "JITSI_DOMAIN": jitsi_domain,
         "JITSI_APP_ID": jitsi_app_id,
@@ -94,6 +110,12 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": get("TIMEZONE", "Europe/Berlin"),
         "LANGUAGES": ("de", "en"),
+        # running in production (logs, metrics, reverse proxy)
+        "LOG_FORMAT": get("LOG_FORMAT", "text").lower(),  # json | text
+        "LOG_LEVEL": get("LOG_LEVEL", "INFO").upper(),
+        "METRICS_ENABLED": _bool(get("METRICS_ENABLED", "true")),
+        "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+        "SCHEDULER_METRICS_PORT": int(get("SCHEDULER_METRICS_PORT", "0")),
     }
 
 

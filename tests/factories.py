@@ -81,3 +81,10 @@ class Factories:
         values = dict(name=f"Erika Mustermann {n}", email=f"erika{n}@example.org", language="de")
         values.update(fields)
         return Citizen(**values)
+
+    @staticmethod
+    def login(client, user: StaffUser, password: str = STAFF_PASSWORD):
+        """Log ``user`` in through the staff login form; returns the same client."""
+        response = client.post("/staff/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, "login failed"
+        return client

@@ -43,10 +43,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         _tune_engine(db.engine)
 
-    from . import cli, web
+    from . import cli, jobs, notifications, web
 
     cli.register(app)
+    jobs.register(app)  # run-jobs command, no-show policy, RUN_JOBS_IN_PROCESS
     web.register(app)
+    notifications.connect()  # booking changes mail the citizen (idempotent)
     logging.getLogger(__name__).debug("Visits app created")
     return app
 

@@ -28,6 +28,7 @@ from .models import (
     ApiKey,
     Appointment,
     BookingPause,
+    JoinEvent,
     Service,
     StaffUser,
     Status,
@@ -96,11 +97,14 @@ class HoldResult:
 
 
 def normalise_email(email: str | None) -> str | None:
-    """Lower-cased, validated syntax (no DNS lookups: tests and offline servers)."""
+    """Lower-cased, validated syntax (no DNS lookups: tests and offline servers).
+
+    No non-ASCII before the @ (SMTPUTF8): most mail servers cannot deliver to such an
+    address, and the confirmation mail must arrive; a clear error now beats silence later."""
     if email is None or not email.strip():
         return None
     try:
-        result = validate_email(email.strip(), check_deliverability=False)
+        result = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise InvalidCitizen(str(exc), field="email") from exc
     return result.normalized.lower()
@@ -548,6 +552,35 @@ def mark(appointment: Appointment, outcome: Status, *, by: StaffUser | None, now
         audit.record(f"appointment.{outcome.value}", at=now, actor=by, obj=appointment)
         _announce(outcome.value, appointment, now, by=by)
     return appointment
+
+
+def record_join(
+    appointment: Appointment,
+    role: str,
+    staff: StaffUser | None = None,
+    *,
+    now: datetime | None = None,
+) -> JoinEvent:
+    """Someone pressed "join" on a video appointment: who (citizen or clerk) and when.
+
+    Every press is a JoinEvent; ``citizen_joined_at``/``clerk_joined_at`` keep the first
+    one. The no-show job reads them: a citizen who joined is not a no-show."""
+    now = now or clock.now()
+    if role not in ("citizen", "clerk"):
+        raise ValueError(role)
+    with _transaction():
+        event = JoinEvent(
+            appointment_id=appointment.id,
+            role=role,
+            staff_id=staff.id if staff else None,
+            at=now,
+        )
+        db.session.add(event)
+        if role == "citizen" and appointment.citizen_joined_at is None:
+            appointment.citizen_joined_at = now
+        if role == "clerk" and appointment.clerk_joined_at is None:
+            appointment.clerk_joined_at = now
+    return event
 
 
 def expire_holds(now: datetime | None = None) -> int:

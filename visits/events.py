@@ -14,3 +14,6 @@ appointment_changed = _signals.signal("appointment-changed")
 # send(kind): the outbox handed a mail to the server, or gave up on it for good.
 mail_delivered = _signals.signal("mail-delivered")
 mail_failed = _signals.signal("mail-failed")
+
+# send(job_name, seconds=..., done=..., failed=...): one scheduled job run ended (metrics).
+job_ran = _signals.signal("job-ran")

@@ -72,7 +72,9 @@ def _database_unavailable(error):
 def _error_page(code: int):
     def handler(error):
         if request.path.startswith("/api/"):
-            return {"title": getattr(error, "name", "Error"), "status": code}, code
+            from ..api.problems import for_http_error
+
+            return for_http_error(error, code), code  # problem+json (RFC 9457)
         return render_template("errors/error.html", code=code), code
 
     return handler

@@ -1,7 +1,458 @@
-"""Pages for administrators: services, staff, offers, API keys, failed mails, audit log."""
+"""Pages for administrators: services, staff, API keys, failed mails, booking pauses, video
+status, the audit log and reports.
+
+Access: every route needs a login (anonymous -> the staff login). Every route is for
+administrators only (``admin_required``; a clerk gets 403) except the booking pauses, which
+clerks may see and lift as well (``staff_required``). A route with neither decorator is
+refused to clerks by ``_default_deny``, so forgetting one cannot open a page."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import administration, api_keys, availability, clock, jitsi, no_shows
+from ..extensions import db, login_manager
+from ..models import ApiKey, BookingPause, OutboxMessage, Service, StaffUser, Status
+from . import admin_forms as forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+AUDIT_PER_PAGE = 50
+REPORT_DEFAULT_DAYS = 30
+
+STATUS_LABELS = {
+    Status.HELD: _l("awaiting confirmation"),
+    Status.CONFIRMED: _l("confirmed"),
+    Status.ATTENDED: _l("attended"),
+    Status.NO_SHOW: _l("no-show"),
+    Status.CANCELLED: _l("cancelled"),
+    Status.EXPIRED: _l("expired"),
+}
+
+MAIL_KINDS = {
+    "confirm_request": _l("request to confirm"),
+    "confirmation": _l("confirmation"),
+    "cancellation": _l("cancellation"),
+    "rescheduled": _l("new time"),
+    "reminder": _l("reminder"),
+    "no_show": _l("missed appointment"),
+}
+
+MESSAGES = {
+    "slug_invalid": _l("Use only lower-case letters, digits and single hyphens, e.g. “id-card”."),
+    "slug_taken": _l("Another service uses this address part already."),
+    "address_required": _l("Enter the address for an on-site service."),
+    "email_taken": _l("A staff account with this email address exists already."),
+    "role_invalid": _l("Choose a role."),
+    "last_admin": _l("This is the last active administrator; appoint another one first."),
+}
+
+
+def _mark(view: Callable, access: str) -> Callable:
+    view._access = access  # read by _default_deny
+    return view
+
+
+def admin_required(view: Callable) -> Callable:
+    """Logged-in administrators only: anonymous -> login page, anyone else -> 403."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return _mark(wrapper, "admin")
+
+
+def staff_required(view: Callable) -> Callable:
+    """Any logged-in staff member (clerk or administrator)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return _mark(wrapper, "staff")
+
+
+@bp.before_request
+def _default_deny():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "_access", "admin") != "staff" and not current_user.is_admin:
+        abort(403)
+    return None
+
+
+@bp.after_request
+def _no_store(response):
+    # Admin pages show personal data and, once, passwords and keys: keep them out of caches.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _me() -> StaffUser:
+    return current_user._get_current_object()
+
+
+def _get_or_404(model, object_id: int):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _admin_error(form, error: administration.AdminError) -> None:
+    message = str(MESSAGES.get(error.code, error.code))
+    field = getattr(form, error.field, None) if (form is not None and error.field) else None
+    if field is not None:
+        field.errors = [*field.errors, message]
+    else:
+        flash(message, "error")
+
+
+def _checked(form) -> None:
+    """CSRF (and nothing else) for a plain button; a stale or missing token is a 400."""
+    if not form.validate_on_submit():
+        abort(400)
+
+
+# ----------------------------------------------------------------------------- overview
+
+
+@bp.route("/")
+@admin_required
+def index():
+    now = clock.now()
+    return render_template(
+        "admin/index.html",
+        failed_count=len(administration.failed_mails()),
+        pause_count=len(no_shows.active_pauses(now)),
+        video=_video_status(),
+    )
+
+
+# ----------------------------------------------------------------------------- services
+
+
+@bp.route("/services")
+@admin_required
+def services():
+    return render_template(
+        "admin/services.html", services=administration.all_services(), button=forms.ButtonForm()
+    )
+
+
+def _service_form_page(form: forms.ServiceForm, service: Service | None, status: int = 200):
+    return render_template("admin/service_form.html", form=form, service=service), status
+
+
+@bp.route("/services/new", methods=["GET", "POST"])
+@admin_required
+def service_new():
+    form = forms.ServiceForm()
+    if form.validate_on_submit():
+        try:
+            service = administration.save_service(form.values(), _me())
+        except administration.AdminError as exc:
+            _admin_error(form, exc)
+            return _service_form_page(form, None, 422)
+        flash(gettext("Service “%(name)s” created.", name=service.name_de), "success")
+        return redirect(url_for("admin.services"))
+    return _service_form_page(form, None, 422 if form.errors else 200)
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+@admin_required
+def service_edit(service_id: int):
+    service = _get_or_404(Service, service_id)
+    form = forms.ServiceForm(obj=service if request.method == "GET" else None)
+    if request.method == "GET":
+        form.video.data = "video" if service.video else "onsite"
+    if form.validate_on_submit():
+        try:
+            administration.save_service(form.values(), _me(), service)
+        except administration.AdminError as exc:
+            _admin_error(form, exc)
+            return _service_form_page(form, service, 422)
+        flash(gettext("Service “%(name)s” saved.", name=service.name_de), "success")
+        return redirect(url_for("admin.services"))
+    return _service_form_page(form, service, 422 if form.errors else 200)
+
+
+@bp.route("/services/<int:service_id>/deactivate", methods=["POST"])
+@admin_required
+def service_deactivate(service_id: int):
+    service = _get_or_404(Service, service_id)
+    _checked(forms.ButtonForm())
+    administration.deactivate_service(service, _me())
+    flash(gettext("Service “%(name)s” can no longer be booked.", name=service.name_de), "success")
+    return redirect(url_for("admin.services"))
+
+
+# ----------------------------------------------------------------------------- staff
+
+
+def _service_choices(form) -> None:
+    form.services.choices = forms.choices((s.id, s.name_de) for s in administration.all_services())
+
+
+def _chosen_services(form) -> list[Service]:
+    ids = set(form.services.data or [])
+    return [s for s in administration.all_services() if s.id in ids]
+
+
+@bp.route("/staff")
+@admin_required
+def staff():
+    return render_template("admin/staff.html", people=administration.all_staff(), button=forms.ButtonForm())
+
+
+def _shown_once(template: str, **context):
+    """A page that shows a secret once: rendered as the POST's answer, never redirected to."""
+    response = make_response(render_template(template, **context))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@admin_required
+def staff_new():
+    form = forms.InviteForm()
+    _service_choices(form)
+    if form.validate_on_submit():
+        try:
+            user, password = administration.invite(
+                form.email.data, form.name.data, form.role.data, _chosen_services(form), _me()
+            )
+        except administration.AdminError as exc:
+            _admin_error(form, exc)
+        else:
+            return _shown_once("admin/password_once.html", person=user, password=password, new=True)
+    return render_template("admin/staff_new.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def staff_edit(user_id: int):
+    person = _get_or_404(StaffUser, user_id)
+    form = forms.StaffEditForm(obj=person if request.method == "GET" else None)
+    _service_choices(form)
+    if request.method == "GET":
+        form.services.data = [s.id for s in person.services]
+    if form.validate_on_submit():
+        try:
+            administration.update_staff(person, form.name.data, form.role.data, _chosen_services(form), _me())
+        except administration.AdminError as exc:
+            db.session.rollback()
+            _admin_error(form, exc)
+        else:
+            flash(gettext("Saved."), "success")
+            return redirect(url_for("admin.staff_edit", user_id=person.id))
+    return render_template("admin/staff_edit.html", form=form, person=person, button=forms.ButtonForm()), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/staff/<int:user_id>/deactivate", methods=["POST"])
+@admin_required
+def staff_deactivate(user_id: int):
+    return _set_active(user_id, False)
+
+
+@bp.route("/staff/<int:user_id>/reactivate", methods=["POST"])
+@admin_required
+def staff_reactivate(user_id: int):
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool):
+    person = _get_or_404(StaffUser, user_id)
+    _checked(forms.ButtonForm())
+    try:
+        administration.set_active(person, active, _me())
+    except administration.AdminError as exc:
+        _admin_error(None, exc)
+    else:
+        if active:
+            flash(gettext("%(name)s can log in again.", name=person.name), "success")
+        else:
+            flash(gettext("%(name)s is deactivated and can no longer log in.", name=person.name), "success")
+    return redirect(url_for("admin.staff"))
+
+
+@bp.route("/staff/<int:user_id>/password", methods=["POST"])
+@admin_required
+def staff_password(user_id: int):
+    person = _get_or_404(StaffUser, user_id)
+    _checked(forms.ButtonForm())
+    password = administration.reset_password(person, _me())
+    return _shown_once("admin/password_once.html", person=person, password=password, new=False)
+
+
+# ----------------------------------------------------------------------------- audit log
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@bp.route("/audit")
+@admin_required
+def audit_log():
+    form = forms.AuditFilterForm(request.args)
+    people = administration.all_staff()
+    form.actor.choices = forms.choices(
+        [("", gettext("Anyone")), *((str(p.id), f"{p.name} ({p.email})") for p in people)]
+    )
+    form.action.choices = forms.choices(
+        [("", gettext("Any action")), *((a, a) for a in administration.audit_actions())]
+    )
+    form.validate()
+    flt = administration.AuditFilter(
+        actor_id=_int_or_none(form.actor.data),
+        action=form.action.data or None,
+        date_from=form.date_from.data if not form.date_from.errors else None,
+        date_until=form.date_until.data if not form.date_until.errors else None,
+    )
+    page = max(_int_or_none(request.args.get("page")) or 1, 1)
+    events = administration.audit_page(flt, availability.zone(), page=page, per_page=AUDIT_PER_PAGE)
+    args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
+    return render_template("admin/audit.html", form=form, events=events, args=args)
+
+
+# ----------------------------------------------------------------------------- API keys
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+@admin_required
+def api_key_list():
+    form = forms.ApiKeyForm()
+    plain = None
+    if form.validate_on_submit():
+        key, plain = api_keys.create(form.name.data, _me())
+        form = forms.ApiKeyForm(formdata=None)
+    page = render_template(
+        "admin/api_keys.html", form=form, keys=api_keys.all_keys(), plain=plain, button=forms.ButtonForm()
+    )
+    return page, (422 if form.errors else 200)
+
+
+@bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
+@admin_required
+def api_key_revoke(key_id: int):
+    key = _get_or_404(ApiKey, key_id)
+    _checked(forms.ButtonForm())
+    if key.active:
+        api_keys.revoke(key, _me())
+    flash(gettext("The key “%(name)s” is revoked.", name=key.name), "success")
+    return redirect(url_for("admin.api_key_list"))
+
+
+# ----------------------------------------------------------------------------- failed mails
+
+
+@bp.route("/mails")
+@admin_required
+def mails():
+    return render_template(
+        "admin/mails.html",
+        messages=administration.failed_mails(),
+        kinds={kind: str(label) for kind, label in MAIL_KINDS.items()},
+        button=forms.ButtonForm(),
+    )
+
+
+@bp.route("/mails/<int:message_id>/retry", methods=["POST"])
+@admin_required
+def mail_retry(message_id: int):
+    message = _get_or_404(OutboxMessage, message_id)
+    _checked(forms.ButtonForm())
+    administration.retry_mail(message, _me())
+    flash(gettext("The mail to %(to)s is queued again.", to=message.recipient), "success")
+    return redirect(url_for("admin.mails"))
+
+
+# ----------------------------------------------------------------------------- booking pauses
+
+
+@bp.route("/pauses")
+@staff_required
+def pauses():
+    return render_template(
+        "admin/pauses.html", pauses=no_shows.active_pauses(clock.now()), button=forms.ButtonForm()
+    )
+
+
+@bp.route("/pauses/<int:pause_id>/lift", methods=["POST"])
+@staff_required
+def pause_lift(pause_id: int):
+    pause = _get_or_404(BookingPause, pause_id)
+    _checked(forms.ButtonForm())
+    no_shows.lift_pause(pause, _me(), clock.now())
+    flash(gettext("%(email)s can book online again.", email=pause.email), "success")
+    return redirect(url_for("admin.pauses"))
+
+
+# ----------------------------------------------------------------------------- video
+
+
+def _video_status() -> dict:
+    return jitsi.status()
+
+
+@bp.route("/video")
+@admin_required
+def video():
+    return render_template("admin/video.html", video=_video_status())
+
+
+# ----------------------------------------------------------------------------- reports
+
+
+@bp.route("/reports")
+@admin_required
+def reports():
+    form = forms.ReportForm(request.args)
+    form.validate()
+    today = clock.local(clock.now(), availability.zone()).date()
+    first: date = (form.date_from.data if not form.date_from.errors else None) or today - timedelta(
+        days=REPORT_DEFAULT_DAYS
+    )
+    last: date = (form.date_until.data if not form.date_until.errors else None) or today
+    if last < first:
+        first, last = last, first
+    form.date_from.data, form.date_until.data = first, last
+    rows, totals = administration.report(first, last, availability.zone())
+    return render_template(
+        "admin/reports.html",
+        form=form,
+        rows=rows,
+        totals=totals,
+        statuses=list(Status),
+        status_labels={status: str(label) for status, label in STATUS_LABELS.items()},
+        first=first,
+        last=last,
+    )

@@ -1,0 +1,68 @@
+"""Fixtures of the API tests: one service with a clerk working Monday to Friday 08-12
+(Europe/Berlin), a working Monday ahead, and a portal's API key."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from visits import api_keys, availability
+
+from ..conftest import berlin, next_weekday
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def monday(app) -> date:
+    """A Monday two weeks ahead that is no public holiday."""
+    day = next_weekday(date.today() + timedelta(days=14), 0)
+    while availability.public_holidays(day, day):
+        day += timedelta(days=7)
+    return day
+
+
+@pytest.fixture
+def service(factories):
+    return factories.service(
+        slug="wohngeld",
+        name_de="Wohngeldberatung",
+        name_en="Housing benefit advice",
+        description_de="Beratung zum Wohngeld",
+        description_en="Advice on housing benefit",
+        documents_de="Personalausweis\nMietvertrag",
+        documents_en="ID card\nTenancy agreement",
+        duration_minutes=30,
+    )
+
+
+@pytest.fixture
+def clerk(factories, service):
+    return factories.clerk([service], name="Anna Schmidt")
+
+
+@pytest.fixture
+def portal_key(app, factories) -> str:
+    """The plain key of a portal, as an admin created it."""
+    admin = factories.admin()
+    _key, plain = api_keys.create("Serviceportal", admin)
+    return plain
+
+
+def bearer(plain: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {plain}"}
+
+
+def request_body(service, start, **fields) -> dict:
+    body = {
+        "service": service.slug,
+        "start": start.isoformat(),
+        "name": "Erika Mustermann",
+        "email": "erika@example.org",
+    }
+    body.update(fields)
+    return body
+
+
+__all__ = ["API", "bearer", "berlin", "request_body"]

@@ -1,0 +1,263 @@
+"""The authorization walk (issue #5): every staff and admin route, GET and POST, as anonymous,
+as clerk A, as clerk B and as admin. Nobody reaches what is not theirs (404 or 403, and none
+of the other person's data in the body).
+
+The walk is generic: it reads ``app.url_map``, so a route added later is walked too. Path
+arguments are filled with objects that belong to clerk A (A's appointment, absence, weekly
+hours; for the admin routes: a service, A's account, an API key, a failed mail, a booking
+pause). A route with an argument the walk does not know fails the test until an object for
+it is added to ``OWNED_BY_A`` below."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from flask import g
+
+from visits import api_keys, booking, clock
+from visits.extensions import db
+from visits.models import Absence, ApiKey, Appointment, BookingPause, OutboxMessage, Status, WeeklyHours
+
+from ..conftest import berlin, next_weekday
+
+# Staff routes a visitor without login may use.
+PUBLIC = {"staff.login"}
+# Logging out ends at the login page, for everyone.
+LOGOUT = {"staff.logout"}
+# Routes under /admin that clerks use as well (booking pauses: clerks may lift them too).
+CLERK_ALSO = {"admin.pauses", "admin.pause_lift"}
+# An administrator sees every clerk's appointments, but weekly hours and absences stay the
+# clerk's own, and only the clerk decides a conflict of their own calendar: for these the
+# administrator, too, gets a 404 on clerk A's objects.
+ADMIN_NOT_ON_CLERKS_OWN = {
+    "staff.hours_edit",
+    "staff.hours_delete",
+    "staff.absence_delete",
+    "staff.conflict_resolve",
+}
+# The walk must reach at least this many (route, method) pairs: an empty or broken URL map fails.
+MINIMUM_WALKED = 40
+REFUSED = {403, 404}
+
+CITIZEN_NAME = "Greta Geheimnisvoll"
+CITIZEN_EMAIL = "greta.geheim@example.org"
+CITIZEN_PHONE = "+49 211 5550199"
+CITIZEN_NOTE = "Gebaerdendolmetscherin erbeten"
+INTERNAL_NOTE = "Akte 4711 vertraulich"
+ABSENCE_REASON = "Zahnarzttermin Privat"
+
+
+@dataclass
+class World:
+    clerk_a: object
+    clerk_b: object
+    admin: object
+    args: dict[str, int]
+    secrets: tuple[str, ...]
+    monday: date
+
+
+@pytest.fixture
+def client(app):
+    """Tests keep one app context open and Flask reuses it for each request, so ``g`` would
+    carry one person's cached user (Flask-Login) into the next request: forget it."""
+
+    @app.before_request
+    def _forget_cached_user() -> None:
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+        g.pop("_flask_babel", None)  # Flask-Babel's locale of the previous request
+
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app, factories) -> World:
+    monday = next_weekday(date.today() + timedelta(days=14), 0)
+    from visits import availability
+
+    while availability.public_holidays(monday, monday):
+        monday += timedelta(days=7)
+    service = factories.service(name_de="Wohngeldberatung", video=True)
+    clerk_a = factories.clerk([service], name="Anna Amsel", email="anna.a@stadt.example")
+    clerk_b = factories.clerk([service], name="Bernd Bussard", email="bernd.b@stadt.example")
+    admin = factories.admin(name="Ada Admin", email="ada.admin@stadt.example")
+
+    citizen = factories.citizen(
+        name=CITIZEN_NAME, email=CITIZEN_EMAIL, phone=CITIZEN_PHONE, note=CITIZEN_NOTE
+    )
+    appointment = booking.book_for_caller(service, berlin(monday, 9), citizen, clerk=clerk_a)
+    assert appointment.clerk_id == clerk_a.id
+    appointment.internal_note = INTERNAL_NOTE
+    db.session.commit()
+    # A's absence overlaps the appointment, so it is also on A's conflicts page.
+    absence = factories.absence(clerk_a, berlin(monday, 8, 30), berlin(monday, 10), ABSENCE_REASON)
+    hours = db.session.scalar(
+        db.select(WeeklyHours).where(WeeklyHours.clerk_id == clerk_a.id, WeeklyHours.weekday == 0)
+    )
+    hours.end_time = time(11, 45)  # something only A set
+    db.session.commit()
+
+    key, _plain = api_keys.create("Portal Alpha", admin)
+    now = clock.now()
+    failed = OutboxMessage(
+        dedupe_key=f"confirmation:{appointment.id}:9",
+        message_id="<walk@visits.test>",
+        kind="confirmation",
+        recipient=CITIZEN_EMAIL,
+        subject="Termin",
+        body="...",
+        status="failed",
+        attempts=8,
+        next_attempt_at=now,
+        last_error="550",
+        created_at=now,
+    )
+    pause = BookingPause(email="pausiert@example.org", paused_until=now + timedelta(days=30), created_at=now)
+    db.session.add_all([failed, pause])
+    db.session.commit()
+    args = {
+        "appointment_id": appointment.id,
+        "absence_id": absence.id,
+        "hours_id": hours.id,
+        "service_id": service.id,
+        "user_id": clerk_a.id,
+        "key_id": key.id,
+        "message_id": failed.id,
+        "pause_id": pause.id,
+    }
+    secrets = (
+        CITIZEN_NAME,
+        CITIZEN_EMAIL,
+        CITIZEN_PHONE,
+        CITIZEN_NOTE,
+        INTERNAL_NOTE,
+        ABSENCE_REASON,
+        appointment.reference,
+    )
+    return World(clerk_a, clerk_b, admin, args, secrets, monday)
+
+
+def staff_routes(app) -> list[tuple]:
+    """(endpoint, method, url, path args) for every rule under /staff and /admin, and join.clerk."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not (rule.rule.startswith(("/staff", "/admin")) or rule.endpoint == "join.clerk"):
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, rule))
+    return sorted(found, key=lambda item: (item[2].rule, item[1]))
+
+
+def _url(app, rule, args: dict[str, int], monday: date) -> str:
+    unknown = set(rule.arguments) - set(args)
+    assert not unknown, f"{rule.rule}: add an object owned by clerk A for {sorted(unknown)} to the walk"
+    with app.test_request_context():
+        path = app.url_for(rule.endpoint, **{name: args[name] for name in rule.arguments})
+    # The agenda shows a day (or week): the one with A's appointment.
+    return f"{path}?date={monday.isoformat()}&view=week"
+
+
+def _request(client, method: str, url: str, user=None):
+    """One request as ``user`` (None: anonymous), logged in the way Flask-Login keeps it."""
+    with client.session_transaction() as session:
+        session.clear()
+        if user is not None:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data={})
+
+
+def _leaks(response, secrets) -> list[str]:
+    body = response.get_data(as_text=True)
+    return [secret for secret in secrets if secret in body]
+
+
+def _to_login(response) -> bool:
+    return (
+        response.status_code in (302, 303) and urlsplit(response.headers["Location"]).path == "/staff/login"
+    )
+
+
+def test_walk_every_staff_and_admin_route(app, client, world):
+    routes = staff_routes(app)
+    endpoints = {endpoint for endpoint, _m, _r in routes}
+    assert {"staff.agenda", "staff.appointment", "admin.index", "admin.staff", "join.clerk"} <= endpoints
+    assert len(routes) >= MINIMUM_WALKED, f"only {len(routes)} routes walked"
+
+    # The check can fail: A sees A's appointment (the citizen's name) on A's own pages.
+    own = _request(client, "GET", f"/staff/appointments/{world.args['appointment_id']}", world.clerk_a)
+    assert own.status_code == 200 and CITIZEN_NAME in own.get_data(as_text=True)
+
+    problems: list[str] = []
+    walked = 0
+    for endpoint, method, rule in routes:
+        url = _url(app, rule, world.args, world.monday)
+        has_objects = bool(rule.arguments)
+        is_admin_route = endpoint.startswith("admin.") and endpoint not in CLERK_ALSO
+        walked += 1
+
+        # anonymous: to the login page (or refused), nothing shown
+        response = _request(client, method, url)
+        refused = _to_login(response) or response.status_code in {401, *REFUSED}
+        if endpoint not in PUBLIC and not refused:
+            problems.append(f"anonymous {method} {url}: {response.status_code}")
+        if leaked := _leaks(response, world.secrets):
+            problems.append(f"anonymous {method} {url} shows {leaked}")
+
+        # clerk B: refused on A's objects and on admin pages; own pages without A's data
+        response = _request(client, method, url, world.clerk_b)
+        if (has_objects and endpoint not in CLERK_ALSO) or is_admin_route:
+            if response.status_code not in REFUSED:
+                problems.append(f"clerk B {method} {url}: {response.status_code}, expected 403/404")
+        elif response.status_code >= 500 or (_to_login(response) and endpoint not in LOGOUT):
+            problems.append(f"clerk B {method} {url}: {response.status_code}")
+        if leaked := _leaks(response, world.secrets):
+            problems.append(f"clerk B {method} {url} shows {leaked}")
+
+        # clerk A: refused on admin pages (A's own objects are theirs)
+        if is_admin_route:
+            response = _request(client, method, url, world.clerk_a)
+            if response.status_code not in REFUSED:
+                problems.append(f"clerk A {method} {url}: {response.status_code}, expected 403/404")
+            if leaked := _leaks(response, world.secrets):
+                problems.append(f"clerk A {method} {url} shows {leaked}")
+
+    # Nothing that anonymous or clerk B sent changed A's things.
+    db.session.expire_all()
+    appointment = db.session.get(Appointment, world.args["appointment_id"])
+    assert appointment.status == Status.CONFIRMED and appointment.internal_note == INTERNAL_NOTE
+    assert db.session.get(WeeklyHours, world.args["hours_id"]).end_time == time(11, 45)
+    assert db.session.get(Absence, world.args["absence_id"]) is not None
+    assert db.session.get(ApiKey, world.args["key_id"]).active
+    assert db.session.get(OutboxMessage, world.args["message_id"]).status == "failed"
+
+    # admin: allowed everywhere (after the others, since the admin's POSTs change things)
+    for endpoint, method, rule in routes:
+        url = _url(app, rule, world.args, world.monday)
+        response = _request(client, method, url, world.admin)
+        if endpoint in ADMIN_NOT_ON_CLERKS_OWN:
+            expected_ok = response.status_code in REFUSED
+        else:
+            expected_ok = response.status_code < 500 and response.status_code not in {401, *REFUSED}
+            expected_ok = expected_ok and (endpoint in LOGOUT or not _to_login(response))
+        if not expected_ok:
+            problems.append(f"admin {method} {url}: {response.status_code}")
+
+    assert walked >= MINIMUM_WALKED
+    assert not problems, "\n".join(problems)
+
+
+def test_admin_sees_every_clerks_appointments_on_the_agenda(app, client, world):
+    """The positive side of the walk: what the admin may see is really there."""
+    response = _request(client, "GET", f"/staff/?date={world.monday.isoformat()}&view=week", world.admin)
+    assert response.status_code == 200 and CITIZEN_NAME in response.get_data(as_text=True)
+    clerk_b_view = _request(
+        client, "GET", f"/staff/?date={world.monday.isoformat()}&view=week", world.clerk_b
+    )
+    assert clerk_b_view.status_code == 200 and CITIZEN_NAME not in clerk_b_view.get_data(as_text=True)

@@ -1,0 +1,282 @@
+"""The tokens "join" mints, checked against the SPEC's Jitsi list (J1-J8) the way a Jitsi
+server with token authentication checks them."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import re
+from datetime import timedelta
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
+
+from visits import booking, jitsi
+from visits.extensions import db
+from visits.models import JoinEvent, OutboxMessage, Status
+
+from .conftest import (
+    APP_ID,
+    CLOSES,
+    DOMAIN,
+    OPENS,
+    SECRET,
+    START,
+    JitsiServer,
+    at,
+    book,
+    join_path,
+    token_from,
+)
+
+SERVER = JitsiServer()
+
+
+def press_join(client, appointment, when):
+    with at(when):
+        return client.post(join_path(appointment))
+
+
+def test_join_redirects_to_the_room_with_a_token_the_server_admits(client, appointment):
+    response = press_join(client, appointment, START)
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith(f"https://{DOMAIN}/{appointment.room}?jwt=")
+    claims = SERVER.admits(token_from(location), appointment.room, START)
+    assert claims is not None
+    assert claims["room"] == appointment.room  # J4: exactly this room, never "*"
+
+
+def test_token_header_and_issuer_audience_subject(client, appointment):
+    token = token_from(press_join(client, appointment, START).headers["Location"])
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"  # J1
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["iss"] == APP_ID  # J2
+    assert claims["aud"] == APP_ID
+    assert claims["sub"] == DOMAIN  # J3
+
+
+def test_citizen_token_names_the_citizen_and_is_not_moderator(client, appointment):
+    token = token_from(press_join(client, appointment, START).headers["Location"])
+    user = jwt.decode(token, options={"verify_signature": False})["context"]["user"]
+    assert user["name"] == "Erika Mustermann"
+    assert user["email"] == "erika@example.org"
+    assert user["moderator"] is False  # J6
+    assert user["lobby"] is True  # J8: waits in the lobby where the deployment supports it
+    assert "erika" not in user["id"] and "@" not in user["id"]  # stable id, not the email
+    for value in user.values():
+        assert isinstance(value, (str, int, bool)) or value is None
+
+
+def test_citizen_id_is_stable_across_joins(client, appointment):
+    first = token_from(press_join(client, appointment, START).headers["Location"])
+    second = token_from(press_join(client, appointment, START + timedelta(minutes=5)).headers["Location"])
+    assert first != second  # a fresh token for every press
+    ids = [jwt.decode(t, options={"verify_signature": False})["context"]["user"]["id"] for t in (first, second)]
+    assert ids[0] == ids[1]
+
+
+def test_times_are_integers_inside_the_rooms_window(client, appointment):
+    token = token_from(press_join(client, appointment, START).headers["Location"])
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert isinstance(claims["nbf"], int) and isinstance(claims["exp"], int)  # J5
+    assert claims["nbf"] >= int((OPENS - jitsi.CLOCK_SKEW).timestamp())
+    assert claims["exp"] <= int(CLOSES.timestamp())
+    assert claims["exp"] > int(START.timestamp())
+
+
+@pytest.mark.parametrize(
+    "when, opens",
+    [
+        (OPENS - timedelta(seconds=1), False),
+        (OPENS, True),
+        (CLOSES - timedelta(seconds=1), True),
+        (CLOSES, False),
+    ],
+    ids=["a second before opening", "at opening", "a second before closing", "at closing"],
+)
+def test_token_is_minted_only_inside_the_window(client, appointment, when, opens):
+    response = press_join(client, appointment, when)
+    if opens:
+        assert response.status_code == 303
+        assert SERVER.admits(token_from(response.headers["Location"]), appointment.room, when)
+    else:
+        assert response.status_code == 200
+        assert "Location" not in response.headers
+        assert "jwt" not in response.get_data(as_text=True)
+
+
+def test_token_minted_at_opening_is_refused_after_the_grace_period(client, appointment):
+    token = token_from(press_join(client, appointment, OPENS).headers["Location"])
+    assert SERVER.admits(token, appointment.room, CLOSES - timedelta(seconds=1))
+    assert SERVER.admits(token, appointment.room, CLOSES + timedelta(seconds=1)) is None
+
+
+def test_token_is_not_valid_before_the_room_opens(appointment):
+    # mint() refuses outside the window; a token built from the claims at opening time
+    # still carries an nbf that a server checks: not before opening minus the skew.
+    with at(OPENS):
+        token = jitsi.mint(appointment, now=OPENS, user_id="x", name="x", email=None, moderator=False)
+    before = OPENS - jitsi.CLOCK_SKEW - timedelta(seconds=2)
+    assert SERVER.admits(token, appointment.room, before) is None
+    with pytest.raises(ValueError):
+        jitsi.mint(appointment, now=OPENS - timedelta(seconds=1), user_id="x", name="x", email=None, moderator=False)
+
+
+def test_token_for_one_room_never_opens_another(client, factories, service, clerk, appointment):
+    other = book(factories, service, START + timedelta(minutes=30), name="Max Muster")
+    token = token_from(press_join(client, appointment, START).headers["Location"])
+    assert appointment.room != other.room
+    assert SERVER.admits(token, appointment.room, START)
+    assert SERVER.admits(token, other.room, START) is None
+    assert SERVER.admits(token, "*", START) is None
+
+
+def test_each_citizen_gets_a_token_for_their_own_room_and_name(client, factories, service, clerk, appointment):
+    other = book(factories, service, START + timedelta(minutes=30), name="Max Muster")
+    mine = SERVER.admits(token_from(press_join(client, appointment, START).headers["Location"]), appointment.room, START)
+    theirs_location = press_join(client, other, START + timedelta(minutes=30)).headers["Location"]
+    assert theirs_location.startswith(f"https://{DOMAIN}/{other.room}?")
+    theirs = SERVER.admits(token_from(theirs_location), other.room, START + timedelta(minutes=30))
+    assert mine["context"]["user"]["name"] == "Erika Mustermann"
+    assert theirs["context"]["user"]["name"] == "Max Muster"
+    assert mine["context"]["user"]["id"] != theirs["context"]["user"]["id"]
+
+
+def test_token_signed_with_another_secret_is_refused(client, appointment):
+    genuine = jwt.decode(
+        token_from(press_join(client, appointment, START).headers["Location"]),
+        options={"verify_signature": False},
+    )
+    forged = jwt.encode(genuine, "some-other-secret-of-32-bytes-length", algorithm="HS256")
+    assert SERVER.admits(forged, appointment.room, START) is None
+
+
+def test_unsigned_token_is_refused(client, appointment):
+    genuine = jwt.decode(
+        token_from(press_join(client, appointment, START).headers["Location"]),
+        options={"verify_signature": False},
+    )
+    unsigned = jwt.encode(genuine, None, algorithm="none")
+    assert jwt.get_unverified_header(unsigned)["alg"] == "none"
+    assert SERVER.admits(unsigned, appointment.room, START) is None
+
+
+def test_token_for_another_audience_is_refused(client, appointment):
+    token = token_from(press_join(client, appointment, START).headers["Location"])
+    other_deployment = JitsiServer(audience="jitsi")
+    assert other_deployment.admits(token, appointment.room, START) is None
+
+
+def test_room_names_are_lower_case_random_and_url_safe(factories, service, clerk):
+    rooms = {book(factories, service, START + timedelta(minutes=30 * i)).room for i in range(4)}
+    assert len(rooms) == 4
+    for room in rooms:
+        assert re.fullmatch(r"[a-z0-9-]+", room)
+        random_part = room.rsplit("-", 1)[-1]
+        assert len(random_part) * 5.17 >= 100  # 36 symbols: log2(36) bits each
+
+
+def test_rs256_token_carries_the_key_id_and_verifies_with_the_public_key(app_config, tmp_path, request):
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "jitsi.pem"
+    key_file.write_bytes(
+        private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    app_config.update(
+        JITSI_PRIVATE_KEY_FILE=str(key_file),
+        JITSI_KEY_ID="vpaas-magic-cookie-1234/abcdef",
+        JITSI_AUDIENCE="jitsi",
+        JITSI_APP_SECRET="",
+    )
+    client = request.getfixturevalue("client")  # the app, built with these settings
+    factories = request.getfixturevalue("factories")
+    service = factories.service(duration_minutes=30)
+    factories.clerk([service])
+    appointment = book(factories, service)
+
+    token = token_from(press_join(client, appointment, START).headers["Location"])
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "RS256"
+    assert header["kid"] == "vpaas-magic-cookie-1234/abcdef"
+    server = JitsiServer(key=private_key.public_key(), algorithm="RS256", audience="jitsi")
+    assert server.admits(token, appointment.room, START)
+    # The public key cannot be used as an HMAC secret to forge one (algorithm confusion).
+    assert JitsiServer(key=SECRET, algorithm="HS256", audience="jitsi").admits(token, appointment.room, START) is None
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = jwt.encode(
+        jwt.decode(token, options={"verify_signature": False}), other_key, algorithm="RS256", headers=header
+    )
+    assert server.admits(forged, appointment.room, START) is None
+
+
+def test_rs256_without_key_id_mints_nothing_and_says_so(app_config, tmp_path, request):
+    key_file = tmp_path / "jitsi.pem"
+    key_file.write_bytes(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    app_config.update(JITSI_PRIVATE_KEY_FILE=str(key_file), JITSI_KEY_ID="")
+    request.getfixturevalue("app")
+    info = jitsi.status()
+    assert info["mode"] == "RS256"
+    assert info["tokens"] is False
+    assert info["problem_code"] == "no_key_id"
+
+
+def test_token_is_never_stored_logged_or_mailed(client, appointment, caplog):
+    caplog.set_level(logging.DEBUG)
+    token = token_from(press_join(client, appointment, START).headers["Location"])
+    assert token not in caplog.text
+    signature = token.rsplit(".", 1)[-1]
+    for message in db.session.scalars(select(OutboxMessage)):
+        assert signature not in message.body and "jwt=" not in message.body
+    dump = "\n".join(
+        str(row) for table in db.metadata.sorted_tables for row in db.session.execute(table.select())
+    )
+    assert signature not in dump
+
+
+def test_join_is_recorded_with_who_and_when(client, appointment):
+    press_join(client, appointment, START + timedelta(minutes=2))
+    press_join(client, appointment, START + timedelta(minutes=7))
+    events = db.session.scalars(select(JoinEvent).order_by(JoinEvent.at)).all()
+    assert [(e.role, e.at) for e in events] == [
+        ("citizen", START + timedelta(minutes=2)),
+        ("citizen", START + timedelta(minutes=7)),
+    ]
+    db.session.refresh(appointment)
+    assert appointment.citizen_joined_at == START + timedelta(minutes=2)
+    assert appointment.clerk_joined_at is None
+
+
+def test_a_call_marked_attended_can_be_rejoined_after_a_dropout(client, appointment, clerk):
+    booking.mark(appointment, Status.ATTENDED, by=clerk, now=START + timedelta(minutes=5))
+    response = press_join(client, appointment, START + timedelta(minutes=10))
+    assert response.status_code == 303
+
+
+def test_status_for_the_admin_page_reports_signed_rooms(app):
+    info = jitsi.status()
+    assert info["mode"] == "HS256" and info["tokens"] is True and info["problem"] is None
+    assert info["domain"] == DOMAIN
+    assert info["opens_minutes_before"] == 10 and info["grace_minutes_after"] == 30
+    assert SECRET not in str(info)
+
+
+def test_confirmation_mail_links_to_our_join_page_not_to_jitsi(appointment):
+    confirmations = [m for m in db.session.scalars(select(OutboxMessage)) if m.kind == "confirmation"]
+    assert confirmations, "confirming queues a confirmation mail"
+    message = email.message_from_string(confirmations[0].body, policy=email.policy.default)
+    texts = "\n".join(
+        part.get_content() for part in message.walk() if part.get_content_maintype() == "text"
+    )
+    assert f"https://visits.test/video/{booking.join_token(appointment)}" in texts
+    assert appointment.room not in texts and DOMAIN not in texts and "jwt" not in texts
