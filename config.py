@@ -97,6 +97,7 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "JITSI_KEY_ID": get("JITSI_KEY_ID", ""),
         "JITSI_OPENS_MINUTES_BEFORE": int(get("JITSI_OPENS_MINUTES_BEFORE", "10")),
         "JITSI_GRACE_MINUTES_AFTER": int(get("JITSI_GRACE_MINUTES_AFTER", "30")),
+        "JITSI_TOKEN_MINUTES": int(get("JITSI_TOKEN_MINUTES", "10")),
         # sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -232,9 +232,13 @@ def claims(
         "sub": config["JITSI_SUBJECT"],
         "room": appointment.room,
         "iat": int(now.timestamp()),
-        # Never before the room opens (minus the skew allowance), never after it closes.
+        # Never before the room opens (minus the skew allowance), never after it closes, and
+        # short-lived: Jitsi checks the token only when entering, so a dropped call rejoins
+        # by pressing "join" again, which mints a fresh one.
         "nbf": int((max(now, times.opens_at) - CLOCK_SKEW).timestamp()),
-        "exp": int(times.closes_at.timestamp()),
+        "exp": int(
+            min(times.closes_at, now + timedelta(minutes=config["JITSI_TOKEN_MINUTES"])).timestamp()
+        ),
         "context": {"user": user},
     }
 

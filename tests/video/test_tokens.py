@@ -89,6 +89,20 @@ def test_times_are_integers_inside_the_rooms_window(client, appointment):
     assert claims["exp"] > int(START.timestamp())
 
 
+def test_a_token_is_short_lived_and_never_outlives_the_room(client, appointment):
+    early = jwt.decode(
+        token_from(press_join(client, appointment, START).headers["Location"]),
+        options={"verify_signature": False},
+    )
+    assert early["exp"] == int((START + timedelta(minutes=10)).timestamp())  # JITSI_TOKEN_MINUTES
+    late_press = CLOSES - timedelta(minutes=3)
+    late = jwt.decode(
+        token_from(press_join(client, appointment, late_press).headers["Location"]),
+        options={"verify_signature": False},
+    )
+    assert late["exp"] == int(CLOSES.timestamp())
+
+
 @pytest.mark.parametrize(
     "when, opens",
     [
@@ -110,8 +124,14 @@ def test_token_is_minted_only_inside_the_window(client, appointment, when, opens
         assert "jwt" not in response.get_data(as_text=True)
 
 
-def test_token_minted_at_opening_is_refused_after_the_grace_period(client, appointment):
+def test_token_minted_at_opening_is_refused_once_its_lifetime_is_over(client, appointment):
     token = token_from(press_join(client, appointment, OPENS).headers["Location"])
+    assert SERVER.admits(token, appointment.room, OPENS + timedelta(minutes=9))
+    assert SERVER.admits(token, appointment.room, OPENS + timedelta(minutes=10, seconds=1)) is None
+
+
+def test_token_minted_near_closing_is_refused_after_the_grace_period(client, appointment):
+    token = token_from(press_join(client, appointment, CLOSES - timedelta(minutes=2)).headers["Location"])
     assert SERVER.admits(token, appointment.room, CLOSES - timedelta(seconds=1))
     assert SERVER.admits(token, appointment.room, CLOSES + timedelta(seconds=1)) is None
 
