@@ -168,7 +168,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, workers: int, folder: Path) -> subprocess.Popen:
+def start_gunicorn(
+    url: str, port: int, workers: int, folder: Path, threads: int | None = None
+) -> subprocess.Popen:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=url,
@@ -182,7 +184,11 @@ def start_gunicorn(url: str, port: int, workers: int, folder: Path) -> subproces
         LOG_LEVEL="WARNING",
         MAIL_DIR=str(folder / "mail"),
         SLOT_WEEKS_SHOWN="4",
+        # the workers share the slot cache's generation through this file (no Redis here)
+        SLOT_CACHE_FILE=str(folder / "slot-cache-generation"),
     )
+    if threads is not None:
+        env["GUNICORN_THREADS"] = str(threads)
     log = (folder / "gunicorn.log").open("wb")
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.load:bench_app()"],
@@ -265,6 +271,7 @@ def main() -> int:
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--duration", type=int, default=20, help="seconds per scenario")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--keep", action="store_true", help="keep the bench schema afterwards")
     parser.add_argument("--only", default="123", help="scenarios to run, e.g. 12 (default: all)")
     args = parser.parse_args()
@@ -277,7 +284,7 @@ def main() -> int:
     seeded = seed(url, folder)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_gunicorn(url, port, args.workers, folder)
+    server = start_gunicorn(url, port, args.workers, folder, args.threads)
     results: dict[str, dict] = {}
     try:
         wait_ready(base, server)
@@ -288,7 +295,10 @@ def main() -> int:
             raise SystemExit("POST /api/v1/bookings is not there yet: the booking scenario needs it")
         if "2" in args.only:
             urllib.request.urlopen(base + path, timeout=30).read()  # noqa: S310 (warm the caches)
-        print(f"gunicorn: {args.workers} workers on {base}; slot listing: {slots_label}", flush=True)
+        print(
+            f"gunicorn: {args.workers} workers x {args.threads} threads on {base}; slot listing: {slots_label}",
+            flush=True,
+        )
 
         if "1" in args.only:
             results["1 stack (INSERT+SELECT)"] = wrk(

@@ -43,8 +43,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         _tune_engine(db.engine)
 
-    from . import cli, jobs, notifications, web
+    from . import cli, jobs, notifications, slot_cache, web
 
+    slot_cache.init_app(app)  # free-slot listings, invalidated after every relevant commit
     cli.register(app)
     jobs.register(app)  # run-jobs command, no-show policy, RUN_JOBS_IN_PROCESS
     web.register(app)

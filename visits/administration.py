@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from . import audit, clock, staff_accounts
-from .extensions import db
+from .extensions import db, transaction
 from .models import Appointment, AuditEvent, OutboxMessage, Role, Service, StaffUser, Status
+from .refusals import Refused
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -40,13 +41,8 @@ SERVICE_FIELDS = (
 )
 
 
-class AdminError(ValueError):
-    """A change the rules do not allow; ``code`` names it, ``field`` the form field."""
-
-    def __init__(self, code: str, field: str | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.field = field
+class AdminError(Refused):
+    """A change to services or staff accounts the rules do not allow."""
 
 
 # ----------------------------------------------------------------------------- services
@@ -75,7 +71,7 @@ def save_service(
     values = {k: values[k] for k in SERVICE_FIELDS}
     values["slug"] = values["slug"].strip().lower()
     _check_service(values, service)
-    try:
+    with transaction():
         if service is None:
             service = Service(created_at=now, **values)
             db.session.add(service)
@@ -87,17 +83,8 @@ def save_service(
                 setattr(service, key, value)
             if changed:
                 audit.record(
-                    "service.updated",
-                    at=now,
-                    actor=by,
-                    obj=service,
-                    slug=service.slug,
-                    fields=",".join(changed),
+                    "service.updated", at=now, actor=by, obj=service, slug=service.slug, fields=",".join(changed)
                 )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return service
 
 

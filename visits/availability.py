@@ -57,10 +57,14 @@ def service_rules(service: Service) -> slots.ServiceRules:
 
 def bookable_clerks(service: Service) -> list[int]:
     """Active clerks who offer the service."""
+    return bookable_clerk_ids(service.id)
+
+
+def bookable_clerk_ids(service_id: int) -> list[int]:
     return list(
         db.session.scalars(
             select(StaffUser.id)
-            .where(StaffUser.services.any(Service.id == service.id), StaffUser.active.is_(True))
+            .where(StaffUser.services.any(Service.id == service_id), StaffUser.active.is_(True))
             .order_by(StaffUser.id)
         )
     )
@@ -141,12 +145,16 @@ def free_slots(
     *,
     clerk_ids: list[int] | None = None,
     ignore_appointment: int | None = None,
+    rules: slots.ServiceRules | None = None,
 ) -> list[slots.Slot]:
-    """Free slots of ``service`` on the local days first_day..last_day (inclusive)."""
-    ids = bookable_clerks(service) if clerk_ids is None else clerk_ids
+    """Free slots of ``service`` on the local days first_day..last_day (inclusive).
+
+    ``rules`` replaces the service's own (slot_cache.py widens the horizon); then
+    ``service`` needs only its ``id``."""
+    ids = bookable_clerk_ids(service.id) if clerk_ids is None else clerk_ids
     span_start, span_end = _local_range_utc(first_day, last_day)
     return slots.free_slots(
-        service=service_rules(service),
+        service=rules or service_rules(service),
         clerk_ids=ids,
         rules=weekly_rules(ids),
         absences=absences(ids, span_start, span_end),

@@ -11,19 +11,19 @@ constraint for the race it cannot see."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, availability, clock, links
+from .db_types import UTCDateTime
 from .events import appointment_changed
-from .extensions import db
+from .extensions import db, transaction
 from .models import (
     ApiKey,
     Appointment,
@@ -48,32 +48,18 @@ class BookingError(Exception):
         self.info = info
 
 
-class SlotUnavailable(BookingError):
-    code = "slot_unavailable"
+def _refusal(name: str, code: str) -> type[BookingError]:
+    """One kind of BookingError: a class of its own (callers catch it by name) with its ``code``."""
+    return type(name, (BookingError,), {"code": code, "__module__": __name__, "__qualname__": name})
 
 
-class AlreadyBookedAtThisTime(BookingError):
-    code = "already_booked_at_this_time"
-
-
-class LimitReached(BookingError):
-    code = "limit_reached"
-
-
-class BookingPaused(BookingError):
-    code = "booking_paused"
-
-
-class NotChangeable(BookingError):
-    code = "not_changeable"
-
-
-class HoldExpired(BookingError):
-    code = "hold_expired"
-
-
-class InvalidCitizen(BookingError):
-    code = "invalid_input"
+SlotUnavailable = _refusal("SlotUnavailable", "slot_unavailable")
+AlreadyBookedAtThisTime = _refusal("AlreadyBookedAtThisTime", "already_booked_at_this_time")
+LimitReached = _refusal("LimitReached", "limit_reached")
+BookingPaused = _refusal("BookingPaused", "booking_paused")
+NotChangeable = _refusal("NotChangeable", "not_changeable")
+HoldExpired = _refusal("HoldExpired", "hold_expired")
+InvalidCitizen = _refusal("InvalidCitizen", "invalid_input")
 
 
 @dataclass(frozen=True)
@@ -125,17 +111,6 @@ def _clean(citizen: Citizen, *, need_email: bool) -> Citizen:
     language = citizen.language if citizen.language in ("de", "en") else "de"
     note = (citizen.note or "").strip()[:2000]
     return Citizen(name=name, email=email, phone=phone, language=language, note=note)
-
-
-@contextmanager
-def _transaction() -> Iterator[None]:
-    """Commit on success, roll back on anything else."""
-    try:
-        yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def _is_postgres() -> bool:
@@ -247,6 +222,49 @@ def upcoming_count(email: str, now: datetime) -> int:
     )
 
 
+def _surely_taken(service: Service, start: datetime, email: str | None, now: datetime) -> bool:
+    """Refusal fast path (issue #9): one query. True when every active clerk who offers the
+    service has an occupying appointment of someone else over the slot's blocked range, so
+    no clerk could take it; False means only "maybe free" and the full path decides.
+
+    Appointments of the asking address do not count, so the same request again still
+    finds its first booking."""
+    rules = availability.service_rules(service)
+    blocked_from, blocked_until = blocked_range(start, start + rules.duration, rules)
+    free_clerk = db.session.scalar(
+        _free_clerk_query(),
+        {
+            "service_id": service.id,
+            "blocked_from": blocked_from,
+            "blocked_until": blocked_until,
+            "now": now,
+            "email": email or "",
+        },
+    )
+    return free_clerk is None
+
+
+@lru_cache(maxsize=1)
+def _free_clerk_query():
+    """Built once (with bound parameters): building it per request cost more than running it."""
+    busy = select(Appointment.id).where(
+        Appointment.clerk_id == StaffUser.id,
+        Appointment.blocked_from < bindparam("blocked_until", type_=UTCDateTime()),
+        Appointment.blocked_until > bindparam("blocked_from", type_=UTCDateTime()),
+        availability.occupying_condition(bindparam("now", type_=UTCDateTime())),
+        or_(Appointment.citizen_email.is_(None), Appointment.citizen_email != bindparam("email")),
+    )
+    return (
+        select(StaffUser.id)
+        .where(
+            StaffUser.services.any(Service.id == bindparam("service_id")),
+            StaffUser.active.is_(True),
+            ~busy.exists(),
+        )
+        .limit(1)
+    )
+
+
 def _check_limits(email: str, now: datetime) -> None:
     pause = active_pause(email, now)
     if pause:
@@ -343,7 +361,10 @@ def hold(
     hold they already have; nothing new is created and no second mail is sent."""
     now = now or clock.now()
     citizen = _clean(citizen, need_email=True)
-    with _transaction():
+    if _surely_taken(service, start, citizen.email, now):
+        db.session.rollback()
+        raise SlotUnavailable()
+    with transaction():
         _lock_email(citizen.email)
         existing = _existing_for(citizen.email, start, now)
         if existing is not None:
@@ -372,7 +393,10 @@ def book_confirmed(
     the phone, a portal with an API key). Sends the same confirmation mail as online."""
     now = now or clock.now()
     citizen = _clean(citizen, need_email=False)
-    with _transaction():
+    if _surely_taken(service, start, citizen.email, now):
+        db.session.rollback()
+        raise SlotUnavailable()
+    with transaction():
         _lock_email(citizen.email)
         existing = _existing_for(citizen.email, start, now)
         if existing is not None:
@@ -418,7 +442,7 @@ def confirm(appointment: Appointment, *, now: datetime | None = None) -> Appoint
     Confirming twice is harmless. A hold that ran out is still confirmed if its slot is free;
     otherwise HoldExpired."""
     now = now or clock.now()
-    with _transaction():
+    with transaction():
         if appointment.status == Status.CONFIRMED:
             return appointment
         if appointment.status not in (Status.HELD, Status.EXPIRED) or appointment.start_at <= now:
@@ -455,7 +479,7 @@ def cancel(
 ) -> Appointment:
     """Cancel; the slot is free again at once. The citizen gets a METHOD:CANCEL mail."""
     now = now or clock.now()
-    with _transaction():
+    with transaction():
         _changeable(appointment, now)
         was_confirmed = appointment.status == Status.CONFIRMED
         appointment.status = Status.CANCELLED
@@ -485,7 +509,7 @@ def reschedule(
     """Move the appointment to another free slot: same row, same UID, SEQUENCE raised; the
     old time is freed in the same transaction. Keeps the clerk when they are free."""
     now = now or clock.now()
-    with _transaction():
+    with transaction():
         _changeable(appointment, now)
         service = appointment.service
         slot = availability.slot_at(service, new_start, now, ignore_appointment=appointment.id)
@@ -541,7 +565,7 @@ def mark(appointment: Appointment, outcome: Status, *, by: StaffUser | None, now
     now = now or clock.now()
     if outcome not in (Status.ATTENDED, Status.NO_SHOW):
         raise ValueError(outcome)
-    with _transaction():
+    with transaction():
         if appointment.status not in (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW):
             raise NotChangeable(status=appointment.status)
         if appointment.start_at > now:
@@ -568,7 +592,7 @@ def record_join(
     now = now or clock.now()
     if role not in ("citizen", "clerk"):
         raise ValueError(role)
-    with _transaction():
+    with transaction():
         event = JoinEvent(
             appointment_id=appointment.id,
             role=role,
@@ -586,7 +610,7 @@ def record_join(
 def expire_holds(now: datetime | None = None) -> int:
     """Holds not confirmed in time become expired and free their slot. Returns how many."""
     now = now or clock.now()
-    with _transaction():
+    with transaction():
         result = db.session.execute(
             update(Appointment)
             .where(Appointment.status == Status.HELD, Appointment.hold_expires_at <= now)

@@ -97,13 +97,19 @@ def _description(appointment: Appointment) -> str:
     return "\n".join(lines)
 
 
-def _event(appointment: Appointment, method: str | None, now: datetime) -> Event:
+def _timed_event(appointment: Appointment, now: datetime) -> Event:
+    """The fields every event of an appointment has, in mails, downloads and the clerk's feed."""
     event = Event()
     event.add("uid", appointment.uid)
     event.add("dtstamp", now.astimezone(UTC))
     event.add("dtstart", appointment.start_at.astimezone(UTC))
     event.add("dtend", appointment.end_at.astimezone(UTC))
     event.add("sequence", appointment.sequence)
+    return event
+
+
+def _event(appointment: Appointment, method: str | None, now: datetime) -> Event:
+    event = _timed_event(appointment, now)
     event.add("summary", _summary(appointment))
     event.add("location", _location(appointment))
     event.add("description", _description(appointment))
@@ -154,12 +160,7 @@ def appointment_ics(
 def _feed_event(appointment: Appointment, now: datetime) -> Event:
     """A clerk's view of an appointment: service and reference, no citizen data (the feed
     lands in a calendar program outside the city's systems; the agenda has the details)."""
-    event = Event()
-    event.add("uid", appointment.uid)
-    event.add("dtstamp", now.astimezone(UTC))
-    event.add("dtstart", appointment.start_at.astimezone(UTC))
-    event.add("dtend", appointment.end_at.astimezone(UTC))
-    event.add("sequence", appointment.sequence)
+    event = _timed_event(appointment, now)
     kind = gettext("video") if appointment.is_video else gettext("on site")
     event.add("summary", f"{appointment.service.name('de')} ({kind}, {appointment.reference})")
     cancelled = appointment.status in (Status.CANCELLED, Status.EXPIRED)

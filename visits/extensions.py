@@ -1,4 +1,8 @@
-"""The Flask extensions, created unbound here and bound to the app in ``create_app``."""
+"""The Flask extensions, created unbound here and bound to the app in ``create_app``; and
+``transaction()``, the one way the use-case modules wrap a change of ``db.session``."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -30,3 +34,14 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """Commit on success, roll back on anything else (so nothing half-written remains)."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -13,8 +13,7 @@ holiday); ``stranded_appointments`` lists those until the clerk resolves each on
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -24,10 +23,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from . import audit, availability, booking, links, slots
+from . import audit, availability, booking, links
 from .calendar import BusyTime
 from .events import appointment_changed
-from .extensions import db
+from .extensions import db, transaction
 from .models import (
     Absence,
     Appointment,
@@ -37,6 +36,7 @@ from .models import (
     Status,
     WeeklyHours,
 )
+from .refusals import Refused
 from .staff_accounts import AccountError, check_password, hash_password
 
 # A cancelled appointment stays in the clerk's feed (STATUS:CANCELLED) this long, so
@@ -47,23 +47,8 @@ FEED_PAST = timedelta(days=30)
 CALENDAR_SOURCE = "calendar"
 
 
-class StaffingError(ValueError):
-    """A change that cannot be made; ``code`` names the reason, ``field`` the form field."""
-
-    def __init__(self, code: str, field: str | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.field = field
-
-
-@contextmanager
-def _transaction() -> Iterator[None]:
-    try:
-        yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+class StaffingError(Refused):
+    """A change to a clerk's calendar or account that cannot be made."""
 
 
 # -- weekly hours ------------------------------------------------------------------------
@@ -118,7 +103,7 @@ def weekly_hours_of(clerk: StaffUser) -> list[WeeklyHours]:
 
 def add_weekly_hours(clerk: StaffUser, spec: HoursSpec, *, by: StaffUser, now: datetime) -> WeeklyHours:
     services = _checked(clerk, spec)
-    with _transaction():
+    with transaction():
         hours = WeeklyHours(
             clerk_id=clerk.id,
             weekday=spec.weekday,
@@ -136,7 +121,7 @@ def add_weekly_hours(clerk: StaffUser, spec: HoursSpec, *, by: StaffUser, now: d
 
 def update_weekly_hours(hours: WeeklyHours, spec: HoursSpec, *, by: StaffUser, now: datetime) -> WeeklyHours:
     services = _checked(hours.clerk, spec)
-    with _transaction():
+    with transaction():
         before = _hours_details(hours)
         hours.weekday = spec.weekday
         hours.start_time, hours.end_time = spec.start, spec.end
@@ -155,7 +140,7 @@ def update_weekly_hours(hours: WeeklyHours, spec: HoursSpec, *, by: StaffUser, n
 
 
 def remove_weekly_hours(hours: WeeklyHours, *, by: StaffUser, now: datetime) -> None:
-    with _transaction():
+    with transaction():
         audit.record(
             "hours.removed", at=now, actor=by, obj=hours, clerk_id=hours.clerk_id, **_hours_details(hours)
         )
@@ -172,23 +157,17 @@ def absence_span(
     end: time | None = None,
 ) -> tuple[datetime, datetime]:
     """Local days (whole days) or a local day with times (hours) as UTC instants."""
-    tz = availability.zone()
     if start is None and end is None:
         last_day = last_day or first_day
         if last_day < first_day:
             raise StaffingError("end_before_start", "end_date")
-        return (
-            datetime.combine(first_day, time.min, tz).astimezone(UTC),
-            datetime.combine(last_day + timedelta(days=1), time.min, tz).astimezone(UTC),
-        )
+        return local_days(first_day, last_day)
     if start is None or end is None:
         raise StaffingError("times_required", "start_time" if start is None else "end_time")
     if end <= start:
         raise StaffingError("end_before_start", "end_time")
-    return (
-        datetime.combine(first_day, start, tz).astimezone(UTC),
-        datetime.combine(first_day, end, tz).astimezone(UTC),
-    )
+    tz = availability.zone()
+    return _wall(first_day, start, tz), _wall(first_day, end, tz)
 
 
 def absences_of(clerk: StaffUser, *, since: datetime, source: str | None = None) -> list[Absence]:
@@ -198,12 +177,16 @@ def absences_of(clerk: StaffUser, *, since: datetime, source: str | None = None)
     return list(db.session.scalars(query.order_by(Absence.start_at, Absence.id)))
 
 
+def _absence_details(absence: Absence) -> dict:
+    return {"clerk_id": absence.clerk_id, "start": absence.start_at, "end": absence.end_at}
+
+
 def add_absence(
     clerk: StaffUser, start: datetime, end: datetime, reason: str, *, by: StaffUser, now: datetime
 ) -> Absence:
     if end <= start:
         raise StaffingError("end_before_start", "end_date")
-    with _transaction():
+    with transaction():
         absence = Absence(
             clerk_id=clerk.id,
             start_at=start,
@@ -215,29 +198,15 @@ def add_absence(
         db.session.add(absence)
         db.session.flush()
         audit.record(
-            "absence.added",
-            at=now,
-            actor=by,
-            obj=absence,
-            clerk_id=clerk.id,
-            start=start,
-            end=end,
-            reason=absence.reason,
+            "absence.added", at=now, actor=by, obj=absence, **_absence_details(absence), reason=absence.reason
         )
     return absence
 
 
 def remove_absence(absence: Absence, *, by: StaffUser, now: datetime) -> None:
-    with _transaction():
+    with transaction():
         audit.record(
-            "absence.removed",
-            at=now,
-            actor=by,
-            obj=absence,
-            clerk_id=absence.clerk_id,
-            start=absence.start_at,
-            end=absence.end_at,
-            source=absence.source,
+            "absence.removed", at=now, actor=by, obj=absence, **_absence_details(absence), source=absence.source
         )
         db.session.delete(absence)
 
@@ -248,7 +217,7 @@ def replace_calendar_busy_times(
     """The busy times of a new upload replace those of the previous one, in one transaction:
     a file that cannot be read never gets here, so a bad upload changes nothing."""
     busy = list(busy)
-    with _transaction():
+    with transaction():
         removed = db.session.execute(
             delete(Absence).where(Absence.clerk_id == clerk.id, Absence.source == CALENDAR_SOURCE)
         ).rowcount
@@ -407,7 +376,7 @@ def stranded_one(clerk: StaffUser, appointment_id: int, now: datetime) -> Strand
 def keep(stranded: Stranded, *, by: StaffUser, now: datetime) -> None:
     """The clerk takes the appointment as it is (they will be there after all)."""
     appointment = stranded.appointment
-    with _transaction():
+    with transaction():
         audit.record(
             "appointment.kept",
             at=now,
@@ -429,27 +398,13 @@ def free_colleagues(appointment: Appointment, now: datetime) -> list[StaffUser]:
     ids = [c for c in availability.bookable_clerks(service) if c != appointment.clerk_id]
     if not ids:
         return []
-    tz = availability.zone()
-    day = appointment.start_at.astimezone(tz).date()
+    day = appointment.start_at.astimezone(availability.zone()).date()
     rules = dataclasses.replace(
         availability.service_rules(service),
         min_notice=timedelta(0),
         horizon=max(timedelta(days=service.horizon_days), appointment.start_at - now + timedelta(days=1)),
     )
-    span_start = datetime.combine(day - timedelta(days=1), time.min, tz)
-    span_end = datetime.combine(day + timedelta(days=2), time.min, tz)
-    found = slots.free_slots(
-        service=rules,
-        clerk_ids=ids,
-        rules=availability.weekly_rules(ids),
-        absences=availability.absences(ids, span_start, span_end),
-        booked=availability.booked(ids, span_start, span_end, now),
-        holidays=availability.holiday_dates(day, day),
-        first_day=day,
-        last_day=day,
-        now=now,
-        tz=tz,
-    )
+    found = availability.free_slots(service, day, day, now, clerk_ids=ids, rules=rules)
     free_ids = next((s.clerk_ids for s in found if s.start == appointment.start_at), ())
     if not free_ids:
         return []
@@ -466,7 +421,7 @@ def reassign(appointment: Appointment, colleague: StaffUser, *, by: StaffUser, n
     if colleague.id not in {c.id for c in free_colleagues(appointment, now)}:
         raise booking.SlotUnavailable()
     previous = appointment.clerk
-    with _transaction():
+    with transaction():
         try:
             with db.session.begin_nested():
                 appointment.clerk_id = colleague.id
@@ -494,10 +449,7 @@ def reassign(appointment: Appointment, colleague: StaffUser, *, by: StaffUser, n
 def local_days(first_day: date, last_day: date) -> tuple[datetime, datetime]:
     """The UTC span of the local days first_day..last_day (inclusive)."""
     tz = availability.zone()
-    return (
-        datetime.combine(first_day, time.min, tz).astimezone(UTC),
-        datetime.combine(last_day + timedelta(days=1), time.min, tz).astimezone(UTC),
-    )
+    return _wall(first_day, time.min, tz), _wall(last_day + timedelta(days=1), time.min, tz)
 
 
 def agenda(clerk_id: int | None, first_day: date, last_day: date) -> list[Appointment]:
@@ -528,7 +480,7 @@ def visible_appointment(user: StaffUser, appointment_id: int) -> Appointment | N
 
 
 def set_internal_note(appointment: Appointment, note: str, *, by: StaffUser, now: datetime) -> None:
-    with _transaction():
+    with transaction():
         appointment.internal_note = note.strip()[:4000]
         appointment.updated_at = now
         audit.record("appointment.note_changed", at=now, actor=by, obj=appointment)
@@ -564,7 +516,7 @@ def renew_feed_token(clerk: StaffUser, *, by: StaffUser, now: datetime) -> str:
     """A new secret feed URL; the old one stops working at once. Only the hash is kept, so
     the URL is shown once."""
     token = links.new_feed_token()
-    with _transaction():
+    with transaction():
         renewed = clerk.feed_token_hash is not None
         clerk.feed_token_hash = links.token_hash(token)
         audit.record("feed.renewed" if renewed else "feed.created", at=now, actor=by, obj=clerk)
@@ -606,6 +558,6 @@ def change_password(user: StaffUser, current: str, new: str, *, now: datetime) -
         new_hash = hash_password(new)
     except AccountError as exc:
         raise StaffingError("password_too_short", "new_password") from exc
-    with _transaction():
+    with transaction():
         user.password_hash = new_hash
         audit.record("staff.password_changed", at=now, actor=user, obj=user)

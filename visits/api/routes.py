@@ -17,7 +17,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from .. import api_keys, availability, booking, clock, links
+from .. import api_keys, availability, booking, clock, links, slot_cache
 from ..extensions import db, limiter
 from ..models import ApiKey, Appointment, Service
 from . import problems
@@ -208,7 +208,12 @@ def _add_days(day: date, days: int) -> date:
     "Book one with its exact `start`.",
 )
 def slots(query: dict, slug: str):
-    service = _active_service(slug)
+    # The listing comes from visits/slot_cache.py (computed once per change, read at this
+    # moment) and its JSON is built once per answer: the same body SlotListSchema would
+    # give (sorted keys, ISO 8601 with the Berlin offset), without marshmallow per slot.
+    the_cache = slot_cache.cache()
+    generation = the_cache.generation()  # before any query: see slot_cache's docstring
+    service = slot_cache.active_service_info(slug, generation)
     if service is None:
         raise ApiProblem(404, "not-found")
     now = clock.now()
@@ -223,15 +228,33 @@ def slots(query: dict, slug: str):
     # the days in between also keeps far-away dates from overflowing.
     search_first = max(first, today)
     search_last = min(last, _add_days(today, service.horizon_days + 1))
-    found = []
-    if search_first <= search_last:
-        found = availability.free_slots(service, search_first, search_last, now)
-    return {
-        "service": service.slug,
-        "from_": first,
-        "to": last,
-        "slots": [{"start": _local(s.start), "end": _local(s.end)} for s in found],
+    if search_first > search_last:
+        body = _slot_body(service.slug, first, last, ())
+    else:
+        found = slot_cache.listing(
+            service, search_first, search_last, now, generation=generation, have_generation=True
+        )
+        body = the_cache.memo(
+            generation,
+            ("api-slots", service.slug, first, last, search_first, search_last, found.key),
+            lambda: _slot_body(service.slug, first, last, found.slots),
+        )
+    return current_app.response_class(body, mimetype="application/json")
+
+
+def _slot_body(slug: str, first: date, last: date, found) -> bytes:
+    """What SlotListSchema dumps, as the JSON flask-smorest would send."""
+    tz = availability.zone()
+    body = {
+        "service": slug,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "slots": [
+            {"start": s.start.astimezone(tz).isoformat(), "end": s.end.astimezone(tz).isoformat()}
+            for s in found
+        ],
     }
+    return (current_app.json.dumps(body) + "\n").encode()
 
 
 # -- bookings ----------------------------------------------------------------------------

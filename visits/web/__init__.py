@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Flask, render_template, request
 from flask_babel import get_locale
@@ -34,9 +34,18 @@ def register(app: Flask) -> None:
             """This page in another language (keeps the query, e.g. the week shown)."""
             args = request.args.to_dict(flat=False)
             args["lang"] = [language]
-            return request.path + "?" + urlencode(args, doseq=True)
+            # The path as a URL again: a backslash, tab or "//" in it (GET /\evil.example)
+            # must not turn the link into one to another host.
+            path = "/" + quote(request.path, safe="/:@!$&'()*+,;=-._~").lstrip("/")
+            return path + "?" + urlencode(args, doseq=True)
 
         return {"lang": str(get_locale() or "de"), "switch_language": switch_language}
+
+    # The "join" buttons POST to us and are redirected (303) to the Jitsi server; browsers
+    # apply form-action to that redirect too, so the Jitsi origin must be allowed there.
+    jitsi_host = app.config.get("JITSI_DOMAIN", "").strip().removeprefix("https://").removeprefix("http://")
+    jitsi_host = jitsi_host.split("/", 1)[0]
+    form_action = "'self'" + (f" https://{jitsi_host}" if jitsi_host else "")
 
     @app.after_request
     def security_headers(response):
@@ -44,7 +53,7 @@ def register(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            f"frame-ancestors 'none'; form-action {form_action}; base-uri 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")

@@ -31,6 +31,7 @@ from .. import administration, api_keys, availability, clock, jitsi, no_shows
 from ..extensions import db, login_manager
 from ..models import ApiKey, BookingPause, OutboxMessage, Service, StaffUser, Status
 from . import admin_forms as forms
+from .staff_forms import choices, show_refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -124,19 +125,19 @@ def _get_or_404(model, object_id: int):
     return obj
 
 
-def _admin_error(form, error: administration.AdminError) -> None:
-    message = str(MESSAGES.get(error.code, error.code))
-    field = getattr(form, error.field, None) if (form is not None and error.field) else None
-    if field is not None:
-        field.errors = [*field.errors, message]
-    else:
-        flash(message, "error")
-
-
-def _checked(form) -> None:
-    """CSRF (and nothing else) for a plain button; a stale or missing token is a 400."""
-    if not form.validate_on_submit():
+def _pressed(model, object_id: int):
+    """The object a plain button acts on (404 if there is none); the button's form carries
+    only its CSRF token, and a stale or missing one is a 400."""
+    obj = _get_or_404(model, object_id)
+    if not forms.ButtonForm().validate_on_submit():
         abort(400)
+    return obj
+
+
+def _done(message: str, endpoint: str):
+    """Say what happened and go back to the list (POST, redirect, GET)."""
+    flash(message, "success")
+    return redirect(url_for(endpoint))
 
 
 # ----------------------------------------------------------------------------- overview
@@ -165,58 +166,52 @@ def services():
     )
 
 
-def _service_form_page(form: forms.ServiceForm, service: Service | None, status: int = 200):
-    return render_template("admin/service_form.html", form=form, service=service), status
-
-
 @bp.route("/services/new", methods=["GET", "POST"])
 @admin_required
 def service_new():
-    form = forms.ServiceForm()
-    if form.validate_on_submit():
-        try:
-            service = administration.save_service(form.values(), _me())
-        except administration.AdminError as exc:
-            _admin_error(form, exc)
-            return _service_form_page(form, None, 422)
-        flash(gettext("Service “%(name)s” created.", name=service.name_de), "success")
-        return redirect(url_for("admin.services"))
-    return _service_form_page(form, None, 422 if form.errors else 200)
+    return _service_form(None)
 
 
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])
 @admin_required
 def service_edit(service_id: int):
-    service = _get_or_404(Service, service_id)
-    form = forms.ServiceForm(obj=service if request.method == "GET" else None)
-    if request.method == "GET":
+    return _service_form(_get_or_404(Service, service_id))
+
+
+def _service_form(service: Service | None):
+    """The form for a new service (``service`` None) or for changing one."""
+    showing = service is not None and request.method == "GET"
+    form = forms.ServiceForm(obj=service if showing else None)
+    if showing:
         form.video.data = "video" if service.video else "onsite"
+    refused = False
     if form.validate_on_submit():
         try:
-            administration.save_service(form.values(), _me(), service)
+            saved = administration.save_service(form.values(), _me(), service)
         except administration.AdminError as exc:
-            _admin_error(form, exc)
-            return _service_form_page(form, service, 422)
-        flash(gettext("Service “%(name)s” saved.", name=service.name_de), "success")
-        return redirect(url_for("admin.services"))
-    return _service_form_page(form, service, 422 if form.errors else 200)
+            show_refusal(form, exc, MESSAGES)
+            refused = True
+        else:
+            if service is None:
+                return _done(gettext("Service “%(name)s” created.", name=saved.name_de), "admin.services")
+            return _done(gettext("Service “%(name)s” saved.", name=saved.name_de), "admin.services")
+    page = render_template("admin/service_form.html", form=form, service=service)
+    return page, (422 if refused or form.errors else 200)
 
 
 @bp.route("/services/<int:service_id>/deactivate", methods=["POST"])
 @admin_required
 def service_deactivate(service_id: int):
-    service = _get_or_404(Service, service_id)
-    _checked(forms.ButtonForm())
+    service = _pressed(Service, service_id)
     administration.deactivate_service(service, _me())
-    flash(gettext("Service “%(name)s” can no longer be booked.", name=service.name_de), "success")
-    return redirect(url_for("admin.services"))
+    return _done(gettext("Service “%(name)s” can no longer be booked.", name=service.name_de), "admin.services")
 
 
 # ----------------------------------------------------------------------------- staff
 
 
 def _service_choices(form) -> None:
-    form.services.choices = forms.choices((s.id, s.name_de) for s in administration.all_services())
+    form.services.choices = choices((s.id, s.name_de) for s in administration.all_services())
 
 
 def _chosen_services(form) -> list[Service]:
@@ -248,7 +243,7 @@ def staff_new():
                 form.email.data, form.name.data, form.role.data, _chosen_services(form), _me()
             )
         except administration.AdminError as exc:
-            _admin_error(form, exc)
+            show_refusal(form, exc, MESSAGES)
         else:
             return _shown_once("admin/password_once.html", person=user, password=password, new=True)
     return render_template("admin/staff_new.html", form=form), (422 if form.errors else 200)
@@ -267,7 +262,7 @@ def staff_edit(user_id: int):
             administration.update_staff(person, form.name.data, form.role.data, _chosen_services(form), _me())
         except administration.AdminError as exc:
             db.session.rollback()
-            _admin_error(form, exc)
+            show_refusal(form, exc, MESSAGES)
         else:
             flash(gettext("Saved."), "success")
             return redirect(url_for("admin.staff_edit", user_id=person.id))
@@ -289,12 +284,11 @@ def staff_reactivate(user_id: int):
 
 
 def _set_active(user_id: int, active: bool):
-    person = _get_or_404(StaffUser, user_id)
-    _checked(forms.ButtonForm())
+    person = _pressed(StaffUser, user_id)
     try:
         administration.set_active(person, active, _me())
     except administration.AdminError as exc:
-        _admin_error(None, exc)
+        show_refusal(None, exc, MESSAGES)
     else:
         if active:
             flash(gettext("%(name)s can log in again.", name=person.name), "success")
@@ -306,8 +300,7 @@ def _set_active(user_id: int, active: bool):
 @bp.route("/staff/<int:user_id>/password", methods=["POST"])
 @admin_required
 def staff_password(user_id: int):
-    person = _get_or_404(StaffUser, user_id)
-    _checked(forms.ButtonForm())
+    person = _pressed(StaffUser, user_id)
     password = administration.reset_password(person, _me())
     return _shown_once("admin/password_once.html", person=person, password=password, new=False)
 
@@ -324,10 +317,10 @@ def _int_or_none(value: str | None) -> int | None:
 def audit_log():
     form = forms.AuditFilterForm(request.args)
     people = administration.all_staff()
-    form.actor.choices = forms.choices(
+    form.actor.choices = choices(
         [("", gettext("Anyone")), *((str(p.id), f"{p.name} ({p.email})") for p in people)]
     )
-    form.action.choices = forms.choices(
+    form.action.choices = choices(
         [("", gettext("Any action")), *((a, a) for a in administration.audit_actions())]
     )
     form.validate()
@@ -363,12 +356,10 @@ def api_key_list():
 @bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
 @admin_required
 def api_key_revoke(key_id: int):
-    key = _get_or_404(ApiKey, key_id)
-    _checked(forms.ButtonForm())
+    key = _pressed(ApiKey, key_id)
     if key.active:
         api_keys.revoke(key, _me())
-    flash(gettext("The key “%(name)s” is revoked.", name=key.name), "success")
-    return redirect(url_for("admin.api_key_list"))
+    return _done(gettext("The key “%(name)s” is revoked.", name=key.name), "admin.api_key_list")
 
 
 # ----------------------------------------------------------------------------- failed mails
@@ -388,11 +379,9 @@ def mails():
 @bp.route("/mails/<int:message_id>/retry", methods=["POST"])
 @admin_required
 def mail_retry(message_id: int):
-    message = _get_or_404(OutboxMessage, message_id)
-    _checked(forms.ButtonForm())
+    message = _pressed(OutboxMessage, message_id)
     administration.retry_mail(message, _me())
-    flash(gettext("The mail to %(to)s is queued again.", to=message.recipient), "success")
-    return redirect(url_for("admin.mails"))
+    return _done(gettext("The mail to %(to)s is queued again.", to=message.recipient), "admin.mails")
 
 
 # ----------------------------------------------------------------------------- booking pauses
@@ -409,11 +398,9 @@ def pauses():
 @bp.route("/pauses/<int:pause_id>/lift", methods=["POST"])
 @staff_required
 def pause_lift(pause_id: int):
-    pause = _get_or_404(BookingPause, pause_id)
-    _checked(forms.ButtonForm())
+    pause = _pressed(BookingPause, pause_id)
     no_shows.lift_pause(pause, _me(), clock.now())
-    flash(gettext("%(email)s can book online again.", email=pause.email), "success")
-    return redirect(url_for("admin.pauses"))
+    return _done(gettext("%(email)s can book online again.", email=pause.email), "admin.pauses")
 
 
 # ----------------------------------------------------------------------------- video

@@ -12,20 +12,14 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..administration import SLUG_PATTERN
+from ..administration import SERVICE_FIELDS, SLUG_PATTERN
 from ..models import Role
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+from .staff_forms import MultiCheckboxField
 
 
 def _minutes(label, *, minimum: int = 0, maximum: int = 24 * 60, default: int = 0) -> IntegerField:
@@ -81,24 +75,7 @@ class ServiceForm(FlaskForm):
     active = BooleanField(_l("Bookable (active)"), default=True)
 
     def values(self) -> dict:
-        data = {
-            name: getattr(self, name).data
-            for name in (
-                "slug",
-                "name_de",
-                "name_en",
-                "description_de",
-                "description_en",
-                "documents_de",
-                "documents_en",
-                "duration_minutes",
-                "buffer_before_minutes",
-                "buffer_after_minutes",
-                "min_notice_minutes",
-                "horizon_days",
-                "active",
-            )
-        }
+        data = {name: getattr(self, name).data for name in SERVICE_FIELDS}
         for key in ("description_de", "description_en", "documents_de", "documents_en"):
             data[key] = (data[key] or "").strip()
         data["name_de"] = data["name_de"].strip()
@@ -113,11 +90,6 @@ ROLE_CHOICES = [
     SelectChoice(Role.CLERK.value, _l("Clerk")),
     SelectChoice(Role.ADMIN.value, _l("Administrator")),
 ]
-
-
-def choices(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms choices."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class InviteForm(FlaskForm):

@@ -15,10 +15,11 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from .. import availability, booking, clock, jitsi
-from ..extensions import db, limiter
+from .. import availability, booking, clock, jitsi, staffing
+from ..extensions import limiter
 from ..jitsi import State
 from ..models import Appointment
+from .manage import by_link_or_404, link_lookups, too_many_lookups
 
 bp = Blueprint("join", __name__)
 bp.record_once(lambda setup: jitsi.log_status(setup.app))
@@ -37,16 +38,18 @@ def no_store(response):
 
 
 @bp.get("/video/<token>")
+@link_lookups  # one RATELIMIT_LINKS budget per address with the manage pages: no guessing
 def page(token: str):
-    appointment = _by_token_or_404(token)
+    appointment = by_link_or_404(booking.by_join_token, token)
     return _citizen_page(appointment, clock.now())
 
 
 @bp.post("/video/<token>")
+@link_lookups
 @limiter.limit("30 per minute")
 def enter(token: str):
     """The citizen presses "join": into the room when it is open, else the page says why."""
-    appointment = _by_token_or_404(token)
+    appointment = by_link_or_404(booking.by_join_token, token)
     now = clock.now()
     if jitsi.state(appointment, now) != State.OPEN:
         return _citizen_page(appointment, now, refused=True)
@@ -63,10 +66,8 @@ def enter(token: str):
 @login_required
 def clerk(appointment_id: int):
     """The clerk (or an admin) joins the same room as moderator and admits the citizen."""
-    appointment = db.session.get(Appointment, appointment_id)
-    if appointment is None or not (
-        current_user.is_admin or appointment.clerk_id == current_user.id
-    ):
+    appointment = staffing.visible_appointment(current_user, appointment_id)
+    if appointment is None:
         abort(404)  # someone else's appointment: as if it did not exist
     now = clock.now()
     current = jitsi.state(appointment, now)
@@ -81,15 +82,10 @@ def clerk(appointment_id: int):
     return redirect(entry.url, code=303)
 
 
+bp.register_error_handler(429, too_many_lookups)  # the same clear page as the manage links
+
+
 # -- helpers -----------------------------------------------------------------------------
-
-
-def _by_token_or_404(token: str) -> Appointment:
-    """A wrong link and the link of an appointment whose data is gone look the same."""
-    appointment = booking.by_join_token(token)
-    if appointment is None or appointment.anonymised_at is not None:
-        abort(404)
-    return appointment
 
 
 def _when(moment: datetime) -> dict[str, str]:

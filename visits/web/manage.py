@@ -8,6 +8,7 @@ every look-up counts against RATELIMIT_LINKS, so links cannot be guessed by tryi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -22,8 +23,23 @@ from .public import local_date, local_when, page_language, parse_start, week_of_
 
 bp = Blueprint("manage", __name__)
 
-# One budget per client address for every page behind a manage link.
+# One budget per client address for every page behind a secret link (manage and join).
 link_lookups = limiter.shared_limit(lambda: current_app.config["RATELIMIT_LINKS"], scope="manage-links")
+
+
+def by_link_or_404(find: Callable[[str], Appointment | None], token: str) -> Appointment:
+    """The appointment behind a secret link (``find``: booking.by_manage_token or
+    by_join_token). A wrong link and the link of an appointment whose data is gone look the
+    same."""
+    appointment = find(token)
+    if appointment is None or appointment.anonymised_at is not None:
+        abort(404)
+    return appointment
+
+
+def too_many_lookups(error):
+    """Too many link look-ups from one address: a clear page, not a bare 429."""
+    return render_template("public/refused.html", reason="rate"), 429
 
 
 @bp.after_request
@@ -36,14 +52,14 @@ def no_store(response):
 @bp.get("/termin/<token>")
 @link_lookups
 def show(token: str):
-    appointment = _by_token_or_404(token)
+    appointment = by_link_or_404(booking.by_manage_token, token)
     return _page(appointment, clock.now())
 
 
 @bp.post("/termin/<token>/bestaetigen")
 @link_lookups
 def confirm(token: str):
-    appointment = _by_token_or_404(token)
+    appointment = by_link_or_404(booking.by_manage_token, token)
     ActionForm()  # the CSRF token was checked before the view (CSRFProtect)
     try:
         booking.confirm(appointment, now=clock.now())
@@ -65,7 +81,7 @@ def confirm(token: str):
 @bp.post("/termin/<token>/absagen")
 @link_lookups
 def cancel(token: str):
-    appointment = _by_token_or_404(token)
+    appointment = by_link_or_404(booking.by_manage_token, token)
     try:
         booking.cancel(appointment, now=clock.now())
     except booking.NotChangeable:
@@ -78,7 +94,7 @@ def cancel(token: str):
 @bp.route("/termin/<token>/verschieben", methods=["GET", "POST"])
 @link_lookups
 def reschedule(token: str):
-    appointment = _by_token_or_404(token)
+    appointment = by_link_or_404(booking.by_manage_token, token)
     now = clock.now()
     if _state(appointment, now) not in ("held", "confirmed"):
         flash(_("This appointment can no longer be changed."), "error")
@@ -128,7 +144,7 @@ def reschedule(token: str):
 @link_lookups
 def ics(token: str):
     """The appointment for the citizen's own calendar (no METHOD: a file, not an invitation)."""
-    appointment = _by_token_or_404(token)
+    appointment = by_link_or_404(booking.by_manage_token, token)
     return Response(
         calendar.appointment_ics(appointment, method=None),
         mimetype="text/calendar",
@@ -139,9 +155,7 @@ def ics(token: str):
 # -- refusals: clear pages -----------------------------------------------------------------
 
 
-@bp.errorhandler(429)
-def too_many(error):
-    return render_template("public/refused.html", reason="rate"), 429
+bp.register_error_handler(429, too_many_lookups)
 
 
 @bp.errorhandler(CSRFError)
@@ -150,14 +164,6 @@ def form_expired(error):
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def _by_token_or_404(token: str) -> Appointment:
-    """A wrong link and the link of an appointment whose data is gone look the same."""
-    appointment = booking.by_manage_token(token)
-    if appointment is None or appointment.anonymised_at is not None:
-        abort(404)
-    return appointment
 
 
 def _state(appointment: Appointment, now: datetime) -> str:

@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, or_, select
 
-from .. import availability, booking, clock
+from .. import availability, booking, clock, slot_cache
 from ..extensions import db, limiter
 from ..models import Appointment, Service, Status
 from ..slots import Slot
@@ -143,9 +143,12 @@ def week_of_slots(
         monday = first
     monday = min(max(monday, first), last)
     sunday = monday + timedelta(days=6)
-    found = availability.free_slots(
-        service, monday, sunday, now, ignore_appointment=ignore_appointment
-    )
+    if ignore_appointment is None:  # the common case: from the cache (visits/slot_cache.py)
+        found = slot_cache.free_slots(service, monday, sunday, now)
+    else:
+        found = availability.free_slots(
+            service, monday, sunday, now, ignore_appointment=ignore_appointment
+        )
     by_day: dict[date, list[SlotChoice]] = {}
     for slot in found:
         if slot.start == exclude:
@@ -154,7 +157,7 @@ def week_of_slots(
     days = [DayOfSlots(local_date(day), choices) for day, choices in sorted(by_day.items())]
     next_free = next_free_week = None
     if not days:
-        upcoming = availability.next_free_slot(service, sunday + timedelta(days=1), now)
+        upcoming = slot_cache.next_free_slot(service, sunday + timedelta(days=1), now)
         if upcoming is not None:
             next_free = local_when(upcoming.start)
             next_free_week = monday_of(upcoming.start.astimezone(tz).date())

@@ -132,15 +132,6 @@ def _parse_day(value: str | None) -> date:
         return _today()
 
 
-def _field_error(form, error: staffing.StaffingError) -> None:
-    message = str(STAFFING_MESSAGES.get(error.code, error.code))
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
-    else:
-        flash(message, "error")
-
-
 def _after_availability_change() -> object:
     """Send the clerk to the conflicts page when the change strands an appointment."""
     stranded = staffing.stranded_appointments(_me(), _now())
@@ -240,7 +231,7 @@ def password():
         try:
             staffing.change_password(_me(), form.current_password.data, form.new_password.data, now=_now())
         except staffing.StaffingError as error:
-            _field_error(form, error)
+            forms.show_refusal(form, error, STAFFING_MESSAGES)
         else:
             flash(gettext("Your password has been changed."), "success")
             return redirect(url_for(".agenda"))
@@ -434,7 +425,7 @@ def hours():
             try:
                 staffing.add_weekly_hours(me, _spec(form), by=me, now=_now())
             except staffing.StaffingError as error:
-                _field_error(form, error)
+                forms.show_refusal(form, error, STAFFING_MESSAGES)
             else:
                 flash(gettext("The hours have been added."), "success")
                 return _after_availability_change() or redirect(url_for(".hours"))
@@ -465,7 +456,7 @@ def hours_edit(hours_id: int):
         try:
             staffing.update_weekly_hours(row, _spec(form), by=me, now=_now())
         except staffing.StaffingError as error:
-            _field_error(form, error)
+            forms.show_refusal(form, error, STAFFING_MESSAGES)
         else:
             flash(gettext("The hours have been changed."), "success")
             return _after_availability_change() or redirect(url_for(".hours"))
@@ -500,7 +491,7 @@ def absences():
                     start, end = staffing.absence_span(form.start_date.data, form.end_date.data)
                 staffing.add_absence(me, start, end, form.reason.data or "", by=me, now=_now())
             except staffing.StaffingError as error:
-                _field_error(form, error)
+                forms.show_refusal(form, error, STAFFING_MESSAGES)
             else:
                 flash(gettext("The absence has been added."), "success")
                 return _after_availability_change() or redirect(url_for(".absences"))

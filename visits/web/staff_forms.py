@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -21,6 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..refusals import Refused
 from ..staff_accounts import MIN_PASSWORD_LENGTH
 
 WEEKDAYS = [
@@ -34,12 +36,14 @@ WEEKDAYS = [
 ]
 
 
-class LocalTimeField(TimeField):
-    """A wall-clock time (HH:MM). Empty is "no value" (the validators then say what is
-    missing); anything else unreadable gets a message from our own catalogue."""
+class _EmptyIsNoValue:
+    """Empty input is "no value" (the validators then say what is missing); anything else
+    unreadable gets ``invalid_message`` from our own catalogue."""
+
+    invalid_message = None
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("invalid_value_message", _l("Enter a time like 08:00."))
+        kwargs.setdefault("invalid_value_message", self.invalid_message)
         super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist):
@@ -49,18 +53,16 @@ class LocalTimeField(TimeField):
         super().process_formdata(valuelist)
 
 
-class LocalDateField(DateField):
-    """A date (YYYY-MM-DD, what a date input sends); empty is "no value"."""
+class LocalTimeField(_EmptyIsNoValue, TimeField):
+    """A wall-clock time (HH:MM)."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("invalid_value_message", _l("Enter a date like 2026-03-31."))
-        super().__init__(*args, **kwargs)
+    invalid_message = _l("Enter a time like 08:00.")
 
-    def process_formdata(self, valuelist):
-        if not "".join(valuelist or ()).strip():
-            self.data = None
-            return
-        super().process_formdata(valuelist)
+
+class LocalDateField(_EmptyIsNoValue, DateField):
+    """A date (YYYY-MM-DD, what a date input sends)."""
+
+    invalid_message = _l("Enter a date like 2026-03-31.")
 
 
 class LoginForm(FlaskForm):
@@ -95,6 +97,17 @@ class PasswordForm(FlaskForm):
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def show_refusal(form, error: Refused, messages: dict) -> None:
+    """The refusal's message at its form field (the error summary links there), or flashed
+    above the form when it belongs to no field of ``form``."""
+    message = str(messages.get(error.code, error.code))
+    field = getattr(form, error.field, None) if (form is not None and error.field) else None
+    if field is not None:
+        field.errors = [*field.errors, message]
+    else:
+        flash(message, "error")
 
 
 class MultiCheckboxField(SelectMultipleField):

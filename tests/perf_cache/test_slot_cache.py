@@ -1,0 +1,256 @@
+"""The cached slot listing (visits/slot_cache.py) never offers a slot that a committed change
+took away: in the same instance, across two instances sharing Redis (or, on one host, the
+generation file), as holds run out and as time passes; and it can be switched off."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time as _time
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import update
+
+from visits import availability, booking, create_app
+from visits.extensions import db
+from visits.models import Appointment, Service, StaffUser, WeeklyHours
+
+from ..conftest import berlin, next_weekday
+
+API = "/api/v1"
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def monday(app) -> date:
+    day = next_weekday(date.today() + timedelta(days=14), 0)
+    while availability.public_holidays(day, day):
+        day += timedelta(days=7)
+    return day
+
+
+@pytest.fixture
+def service(factories):
+    return factories.service(slug="reisepass", duration_minutes=30)
+
+
+@pytest.fixture
+def clerk(factories, service):
+    return factories.clerk([service])
+
+
+def listed(client, day: date) -> list[str]:
+    """Local wall-clock times (HH:MM) the API offers on ``day``."""
+    response = client.get(f"{API}/services/reisepass/slots?from={day}&to={day}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    _release()
+    return [s["start"][11:16] for s in response.get_json()["slots"]]
+
+
+def _release() -> None:
+    """End the test's own transaction: a request to the app whose context the test holds
+    runs in the test's session, and SQLite's write lock (BEGIN IMMEDIATE) would keep the
+    other instance (or a second connection) waiting."""
+    db.session.rollback()
+
+
+def hold(client, day: date, hh: int, mm: int = 0, email: str = "erika@example.org"):
+    response = client.post(
+        f"{API}/bookings",
+        json={
+            "service": "reisepass",
+            "start": berlin(day, hh, mm).isoformat(),
+            "name": "Erika",
+            "email": email,
+        },
+    )
+    _release()
+    return response
+
+
+def behind_the_apps_back(**values) -> None:
+    """Change weekly hours on a connection of its own, as psql would: no app sees it."""
+    with db.engine.begin() as conn:
+        conn.execute(update(WeeklyHours.__table__).values(**values))
+
+
+def test_a_booking_and_its_cancellation_show_at_once(client, clerk, monday):
+    assert "08:00" in listed(client, monday)
+    assert listed(client, monday) == listed(client, monday)  # served again, same answer
+    assert hold(client, monday, 8).status_code == 201
+    assert "08:00" not in listed(client, monday)
+    appointment = db.session.query(Appointment).one()
+    booking.cancel(appointment)
+    assert "08:00" in listed(client, monday)
+
+
+def test_the_public_slot_page_shows_a_booking_at_once(client, clerk, monday):
+    page = client.get(f"/dienstleistungen/reisepass?week={monday}")
+    slot_id = "slot-" + berlin(monday, 8).strftime("%Y%m%dT%H%M%SZ") + '"'  # the radio button
+    assert slot_id in page.get_data(as_text=True)
+    assert hold(client, monday, 8).status_code == 201
+    page = client.get(f"/dienstleistungen/reisepass?week={monday}")
+    assert slot_id not in page.get_data(as_text=True)
+    assert "slot-" in page.get_data(as_text=True)  # the other slots are still there
+
+
+def test_changes_of_hours_absences_services_and_staff_show_at_once(client, factories, clerk, service, monday):
+    assert listed(client, monday)[-1] == "11:30"
+    clerk.weekly_hours[0].end_time = time(10)  # Monday's hours (the factory's first row)
+    db.session.commit()
+    assert listed(client, monday)[-1] == "09:30"
+
+    factories.absence(clerk, berlin(monday, 8), berlin(monday, 9))
+    assert listed(client, monday) == ["09:00", "09:30"]
+
+    other = factories.service(slug="other")
+    clerk.services = [other]
+    db.session.commit()
+    assert listed(client, monday) == []
+    clerk.services = [service, other]
+    db.session.commit()
+    assert listed(client, monday) == ["09:00", "09:30"]
+
+    db.session.get(StaffUser, clerk.id).active = False
+    db.session.commit()
+    assert listed(client, monday) == []
+    db.session.get(StaffUser, clerk.id).active = True
+    db.session.commit()
+    db.session.get(Service, service.id).active = False
+    db.session.commit()
+    assert client.get(f"{API}/services/reisepass/slots?from={monday}&to={monday}").status_code == 404
+
+
+def test_a_hold_that_runs_out_frees_its_slot_without_any_write(app, client, clerk, monday):
+    start = datetime.combine(monday - timedelta(days=3), time(10), BERLIN)
+    with time_machine.travel(start, tick=False) as traveller:
+        assert hold(client, monday, 9).status_code == 201
+        assert "09:00" not in listed(client, monday)
+        traveller.shift(timedelta(minutes=app.config["HOLD_MINUTES"], seconds=-1))
+        assert "09:00" not in listed(client, monday)
+        traveller.shift(timedelta(seconds=1))  # hold_expires_at reached: free again
+        assert "09:00" in listed(client, monday)
+
+
+def test_slots_whose_time_has_come_drop_out_within_the_cached_minute(app, client, clerk, monday):
+    with time_machine.travel(datetime.combine(monday, time(7, 59, 50), BERLIN), tick=False) as traveller:
+        assert listed(client, monday)[:2] == ["08:00", "08:30"]
+        traveller.shift(timedelta(seconds=20))  # 08:00:10: the 08:00 slot has begun
+        assert listed(client, monday)[:1] == ["08:30"]
+        now = datetime.now(UTC)
+        fresh = availability.free_slots(db.session.get(Service, clerk.services[0].id), monday, monday, now)
+        assert listed(client, monday) == [s.start.astimezone(BERLIN).strftime("%H:%M") for s in fresh]
+
+
+def test_a_change_behind_the_apps_back_shows_at_once_with_the_cache_off(app_config, clerk, monday):
+    app_config["SLOT_CACHE_ENABLED"] = False
+    other = create_app(dict(app_config))
+    with other.app_context():
+        client = other.test_client()
+        assert listed(client, monday)[-1] == "11:30"
+        behind_the_apps_back(end_time=time(9))
+        assert listed(client, monday)[-1] == "08:30"
+        db.session.remove()
+
+
+# -- two instances --------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    port = _free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = _time.monotonic() + 10
+        while _time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                _time.sleep(0.05)
+        else:
+            raise AssertionError("redis-server did not start")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(params=["redis", "file"])
+def shared_store(request, app_config, tmp_path):
+    """Two instances share the generation: through Redis, or (one host) through the file."""
+    if request.param == "redis":
+        app_config["REDIS_URL"] = request.getfixturevalue("redis_url")
+    else:
+        app_config["SLOT_CACHE_FILE"] = str(tmp_path / "shared-generation")
+    return request.param
+
+
+def test_a_booking_in_one_instance_shows_at_once_in_the_other(
+    shared_store, app, app_config, client, clerk, monday
+):
+    other = create_app(dict(app_config))
+    other_client = other.test_client()
+    assert listed(other_client, monday)[-1] == "11:30"  # the other instance has it cached now
+    behind_the_apps_back(end_time=time(10))
+    assert listed(other_client, monday)[-1] == "11:30", "the other instance serves from its cache"
+
+    assert hold(client, monday, 8).status_code == 201  # booked through the first instance
+
+    after = listed(other_client, monday)
+    assert "08:00" not in after
+    assert after[-1] == "09:30"  # recomputed: the earlier change is there too
+    with other.app_context():
+        appointment = db.session.query(Appointment).one()
+        booking.cancel(appointment)  # cancelled through the other instance
+        db.session.remove()
+    assert "08:00" in listed(client, monday)
+
+
+def test_without_a_reachable_redis_slots_are_computed_afresh(app_config, clerk, monday):
+    app_config["REDIS_URL"] = f"redis://127.0.0.1:{_free_port()}/0"  # nobody listens there
+    other = create_app(dict(app_config))
+    with other.app_context():
+        client = other.test_client()
+        assert listed(client, monday)[-1] == "11:30"
+        behind_the_apps_back(end_time=time(9))
+        assert listed(client, monday)[-1] == "08:30"
+        db.session.remove()
+
+
+# -- the refusal fast path -------------------------------------------------------------------
+
+
+def test_a_taken_slot_is_refused_and_the_same_request_again_finds_its_booking(client, clerk, monday):
+    first = hold(client, monday, 8)
+    assert first.status_code == 201
+    again = hold(client, monday, 8)
+    assert again.status_code == 200
+    assert again.get_json()["reference"] == first.get_json()["reference"]
+    refused = hold(client, monday, 8, email="someone.else@example.org")
+    assert refused.status_code == 409
+    assert refused.get_json()["type"].endswith("/slot-unavailable")
+
+
+def test_a_slot_taken_by_one_clerk_is_still_booked_with_a_free_colleague(
+    client, factories, service, clerk, monday
+):
+    factories.clerk([service])
+    assert hold(client, monday, 8).status_code == 201
+    assert hold(client, monday, 8, email="someone.else@example.org").status_code == 201
+    assert hold(client, monday, 8, email="third@example.org").status_code == 409
+    assert "08:00" not in listed(client, monday)
