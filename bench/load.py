@@ -2,8 +2,12 @@
 
 Run by hand (PostgreSQL at 127.0.0.1:5432, database ``test``; /usr/bin/wrk)::
 
-    .venv/bin/python bench/load.py                   # 20 s per scenario, 4 workers
-    .venv/bin/python bench/load.py --duration 10 --workers 3
+    .venv/bin/python bench/load.py                   # 20 s per scenario, 4 workers x 4 threads
+    .venv/bin/python bench/load.py --duration 10 --workers 3 --threads 1
+
+With more than one thread gunicorn runs its ``gthread`` worker, which keeps connections
+alive (the sync worker closes each after one request) and lets a worker answer while
+another request of it waits for PostgreSQL; production sets the same with GUNICORN_THREADS.
 
 Three scenarios, each for a fixed time:
 
@@ -271,7 +275,9 @@ def main() -> int:
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--duration", type=int, default=20, help="seconds per scenario")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per gunicorn worker (>1: gthread, keep-alive)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bench schema afterwards")
     parser.add_argument("--only", default="123", help="scenarios to run, e.g. 12 (default: all)")
     args = parser.parse_args()

@@ -4,17 +4,37 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
+from flask import g
+
+from visits import availability, clock
 from visits.booking import Citizen
 from visits.extensions import db
-from visits.models import Absence, Role, Service, StaffUser, WeeklyHours
+from visits.models import Absence, BookingPause, OutboxMessage, Role, Service, StaffUser, WeeklyHours
 from visits.staff_accounts import create_user
 
 _numbers = itertools.count(1)
 
 WORKDAYS_8_TO_12 = [(d, time(8), time(12)) for d in range(5)]
 STAFF_PASSWORD = "correct-horse-battery"
+
+# The service most tests book: its names and documents appear in pages and mails.
+HOUSING_BENEFIT = dict(
+    slug="wohngeld",
+    name_de="Wohngeldberatung",
+    name_en="Housing benefit advice",
+    documents_de="Personalausweis\nMietvertrag",
+    documents_en="ID card\nTenancy agreement",
+)
+
+
+def _stored(model, defaults: dict, fields: dict):
+    """A row of ``model`` from ``defaults`` overridden by ``fields``, committed."""
+    row = model(**{**defaults, **fields})
+    db.session.add(row)
+    db.session.commit()
+    return row
 
 
 class Factories:
@@ -23,7 +43,7 @@ class Factories:
 
     def service(self, **fields) -> Service:
         n = next(_numbers)
-        values = dict(
+        defaults = dict(
             slug=f"service-{n}",
             name_de=f"Dienstleistung {n}",
             name_en=f"Service {n}",
@@ -41,11 +61,7 @@ class Factories:
             active=True,
             created_at=datetime.now(UTC),
         )
-        values.update(fields)
-        service = Service(**values)
-        db.session.add(service)
-        db.session.commit()
-        return service
+        return _stored(Service, defaults, fields)
 
     def clerk(
         self,
@@ -68,12 +84,56 @@ class Factories:
         return self.clerk(hours=(), role=Role.ADMIN, **kwargs)
 
     def absence(self, clerk: StaffUser, start: datetime, end: datetime, reason: str = "") -> Absence:
-        absence = Absence(
-            clerk_id=clerk.id, start_at=start, end_at=end, reason=reason, created_at=datetime.now(UTC)
+        fields = dict(clerk_id=clerk.id, start_at=start, end_at=end, reason=reason)
+        return _stored(Absence, {"created_at": datetime.now(UTC)}, fields)
+
+    @staticmethod
+    def booking_pause(email: str = "erika@example.org", *, now: datetime | None = None, **fields) -> BookingPause:
+        """An address paused for 30 days from ``now`` (default: the clock's now)."""
+        now = now or clock.now()
+        return _stored(BookingPause, dict(email=email, paused_until=now + timedelta(days=30), created_at=now), fields)
+
+    @staticmethod
+    def failed_mail(recipient: str = "erika@example.org", *, now: datetime | None = None, **fields) -> OutboxMessage:
+        """A mail the outbox gave up on after every attempt (at ``now``)."""
+        now = now or clock.now()
+        defaults = dict(
+            dedupe_key=f"confirmation:{next(_numbers)}:0",
+            message_id=f"<m{next(_numbers)}@visits.test>",
+            kind="confirmation",
+            recipient=recipient,
+            subject="Ihr Termin",
+            body="...",
+            status="failed",
+            attempts=8,
+            next_attempt_at=now,
+            last_error="550 mailbox unavailable",
+            created_at=now,
         )
-        db.session.add(absence)
-        db.session.commit()
-        return absence
+        return _stored(OutboxMessage, defaults, fields)
+
+    @staticmethod
+    def working_monday(weeks_ahead: int = 2) -> date:
+        """A Monday about ``weeks_ahead`` weeks ahead that is no public holiday."""
+        day = date.today() + timedelta(weeks=weeks_ahead)
+        day += timedelta(days=(7 - day.weekday()) % 7)
+        while availability.public_holidays(day, day):
+            day += timedelta(days=7)
+        return day
+
+    def staff_client(self):
+        """A test client for people who log in and out: tests keep one app context open and
+        Flask reuses it for every request, so ``g`` (where Flask-Login caches the user and
+        Flask-WTF the CSRF token) would carry one request's user or token into the next.
+        Forget them at the start of each request, as a real server does."""
+
+        @self.app.before_request
+        def _forget_cached_user() -> None:
+            g.pop("_login_user", None)
+            g.pop("csrf_token", None)
+            g.pop("_flask_babel", None)  # Flask-Babel's locale of the previous request
+
+        return self.app.test_client()
 
     @staticmethod
     def citizen(**fields) -> Citizen:

@@ -171,6 +171,7 @@ class SlotCache:
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._generation_seen: str | None = None
+        self._warned = False
 
     # generation
 
@@ -180,9 +181,12 @@ class SlotCache:
             return None
         try:
             token = self.store.current()
-        except Exception:  # Redis away, folder not writable: compute afresh, say so once a while
-            log.warning("slot cache: generation unavailable, computing slots afresh", exc_info=True)
+        except Exception:  # Redis away, folder not writable: compute afresh
+            if not self._warned:  # once per process, not once per request
+                self._warned = True
+                log.warning("slot cache: generation unavailable, computing slots afresh", exc_info=True)
             return None
+        self._warned = False
         if token != self._generation_seen:
             with self._lock:  # entries of older generations can never be read again
                 self._entries.clear()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
-from flask import g
 
-from ..conftest import next_weekday
 from ..factories import Factories
 
 
@@ -22,27 +20,12 @@ def admin_client(client, admin):
 
 
 @pytest.fixture
-def monday(app) -> date:
+def monday(factories) -> date:
     """A Monday two weeks ahead that is no public holiday."""
-    from visits import availability
-
-    day = next_weekday(date.today() + timedelta(days=14), 0)
-    while availability.public_holidays(day, day):
-        day += timedelta(days=7)
-    return day
+    return factories.working_monday()
 
 
 @pytest.fixture
-def client(app):
-    """The shared ``client``, with one fix for tests that log in several people: tests keep
-    one app context open, and Flask reuses it for every request, so ``g`` (where Flask-Login
-    caches the user and Flask-WTF the CSRF token) would carry one request's user or token
-    into the next. Forget them at the start of each request, as a real server does."""
-
-    @app.before_request
-    def _forget_cached_user() -> None:
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-        g.pop("_flask_babel", None)  # Flask-Babel's locale of the previous request
-
-    return app.test_client()
+def client(factories):
+    """The shared ``client``, fit for tests that log in several people."""
+    return factories.staff_client()

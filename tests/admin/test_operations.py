@@ -13,6 +13,7 @@ from visits.extensions import db
 from visits.models import ApiKey, AuditEvent, BookingPause, OutboxMessage, Status
 
 from ..conftest import berlin
+from ..factories import Factories
 
 
 def _event(action: str) -> AuditEvent | None:
@@ -50,22 +51,7 @@ def test_api_key_needs_a_name(admin_client):
 
 
 def _failed_mail(now: datetime) -> OutboxMessage:
-    message = OutboxMessage(
-        dedupe_key="confirmation:1:0",
-        message_id="<m1@visits.test>",
-        kind="confirmation",
-        recipient="erika@example.org",
-        subject="Ihr Termin",
-        body="...",
-        status="failed",
-        attempts=8,
-        next_attempt_at=now,
-        last_error="550 mailbox unavailable",
-        created_at=now,
-    )
-    db.session.add(message)
-    db.session.commit()
-    return message
+    return Factories.failed_mail(now=now)
 
 
 def test_failed_mail_is_listed_with_its_error_and_retried(admin_client, admin):
@@ -92,13 +78,7 @@ def test_overview_counts_failed_mails(admin_client):
 
 
 def _pause(email: str = "oft.weg@example.org") -> BookingPause:
-    now = clock.now()
-    pause = BookingPause(
-        email=email, paused_until=now + timedelta(days=30), reason="repeated_no_shows", created_at=now
-    )
-    db.session.add(pause)
-    db.session.commit()
-    return pause
+    return Factories.booking_pause(email, reason="repeated_no_shows")
 
 
 @pytest.mark.parametrize("who", ["admin", "clerk"])

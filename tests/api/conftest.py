@@ -3,36 +3,30 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
-from visits import api_keys, availability
+from visits import api_keys
 
-from ..conftest import berlin, next_weekday
+from ..conftest import berlin
+from ..factories import HOUSING_BENEFIT
 
 API = "/api/v1"
 
 
 @pytest.fixture
-def monday(app) -> date:
+def monday(factories) -> date:
     """A Monday two weeks ahead that is no public holiday."""
-    day = next_weekday(date.today() + timedelta(days=14), 0)
-    while availability.public_holidays(day, day):
-        day += timedelta(days=7)
-    return day
+    return factories.working_monday()
 
 
 @pytest.fixture
 def service(factories):
     return factories.service(
-        slug="wohngeld",
-        name_de="Wohngeldberatung",
-        name_en="Housing benefit advice",
+        **HOUSING_BENEFIT,
         description_de="Beratung zum Wohngeld",
         description_en="Advice on housing benefit",
-        documents_de="Personalausweis\nMietvertrag",
-        documents_en="ID card\nTenancy agreement",
         duration_minutes=30,
     )
 

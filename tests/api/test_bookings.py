@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from visits import api_keys, booking, clock, links, outbox
 from visits.extensions import db
-from visits.models import ApiKey, Appointment, AuditEvent, BookingPause, OutboxMessage, Status
+from visits.models import ApiKey, Appointment, AuditEvent, OutboxMessage, Status
 
 from ..factories import STAFF_PASSWORD
 from .conftest import API, bearer, berlin, request_body
@@ -141,12 +141,8 @@ def test_limit_per_email_is_409_with_the_limit(app, client, service, clerk, mond
     assert _problem(response, 409, "limit-reached")["limit"] == 1
 
 
-def test_a_paused_address_gets_409_booking_paused(client, service, clerk, monday):
-    now = clock.now()
-    db.session.add(
-        BookingPause(email="erika@example.org", paused_until=now + timedelta(days=30), created_at=now)
-    )
-    db.session.commit()
+def test_a_paused_address_gets_409_booking_paused(client, factories, service, clerk, monday):
+    factories.booking_pause()
     response = client.post(f"{API}/bookings", json=request_body(service, berlin(monday, 9)))
     assert "paused_until" in _problem(response, 409, "booking-paused")
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -70,7 +70,6 @@ NOW = berlin(MONDAY, 9)  # the journeys start on this Monday, 09:00 Berlin time
 class AxeTally:
     pages: int = 0
     violations: int = 0
-    names: list[str] = field(default_factory=list)
 
 
 TALLY = AxeTally()
@@ -98,14 +97,24 @@ class LiveServer:
         """Jump the clock of the server (and of this process) to ``moment``; it ticks on."""
         self.traveller.move_to(moment)
 
-    def deliver(self, total: int) -> list:
-        """Send the outbox as the job would; wait until ``total`` mails arrived; return them."""
+    def mails_to(self, address: str, total: int, timeout: float = 10.0) -> list:
+        """Deliver the outbox; wait until ``address`` has ``total`` mails; return them in order
+        (other tests' mails may go out in the same round)."""
+        import time
+
         from visits import clock
 
         with self.app.app_context():
             outbox.deliver_due(clock.now() + timedelta(seconds=5))
             db.session.remove()
-        return self.smtp.wait_for(total)
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.smtp.messages if address in [a.addr_spec for a in m["To"].addresses]]
+            if len(found) >= total or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert len(found) >= total, f"expected {total} mails to {address}, got {len(found)}"
+        return found
 
     def run(self, work):
         """``work(factories)`` in an app context of the server's app, then the session ends

@@ -67,7 +67,9 @@ def world(app, factories) -> World:
     admin = factories.admin(name="Ada Admin", email="ada@stadt.test")
     citizen = factories.citizen(name="Erika Mustermann", email="erika@example.org")
     appointment = booking.book_for_caller(service, berlin(monday, 9), citizen, clerk=clerk)
-    absence = factories.absence(clerk, berlin(monday + timedelta(days=2), 8), berlin(monday + timedelta(days=2), 9))
+    absence = factories.absence(
+        clerk, berlin(monday + timedelta(days=2), 8), berlin(monday + timedelta(days=2), 9)
+    )
     hours = db.session.scalar(
         sa.select(WeeklyHours).where(WeeklyHours.clerk_id == clerk.id, WeeklyHours.weekday == 0)
     )
@@ -139,10 +141,7 @@ def snapshot() -> dict[str, list[tuple]]:
     rows = {}
     for table in db.metadata.sorted_tables:
         rows[table.name] = sorted(
-            (tuple(str(v) for v in row) for row in db.session.execute(sa.select(table)).all())
+            tuple(str(v) for v in row) for row in db.session.execute(sa.select(table)).all()
         )
     db.session.rollback()
     return rows
-
-
-

@@ -54,8 +54,16 @@ def test_every_state_changing_route_refuses_a_request_without_the_csrf_token(app
     routes = state_changing_routes(app)
     assert len(routes) >= MINIMUM_WALKED, f"only {len(routes)} routes walked"
     walked = {rule.endpoint for _m, rule in routes}
-    assert {"public.details", "manage.confirm", "manage.cancel", "join.enter", "join.clerk",
-            "staff.login", "staff.logout", "admin.staff_new"} <= walked
+    assert {
+        "public.details",
+        "manage.confirm",
+        "manage.cancel",
+        "join.enter",
+        "join.clerk",
+        "staff.login",
+        "staff.logout",
+        "admin.staff_new",
+    } <= walked
 
     before = snapshot()
     problems = []
@@ -86,7 +94,11 @@ def test_with_the_token_of_the_page_the_same_requests_go_through(client, world):
     login_page = client.get("/staff/login")
     response = client.post(
         "/staff/login",
-        data={"email": world.clerk.email, "password": STAFF_PASSWORD, "csrf_token": csrf_token_of(login_page)},
+        data={
+            "email": world.clerk.email,
+            "password": STAFF_PASSWORD,
+            "csrf_token": csrf_token_of(login_page),
+        },
     )
     assert response.status_code == 302
 

@@ -87,16 +87,22 @@ def test_html_in_anything_typed_is_escaped_on_every_page(app, client, world):
                 shown_escaped.add(rule.endpoint)
     assert not problems, "\n".join(problems)
     # The payload really was on the pages that matter (escaped): the test can fail.
-    assert {"staff.agenda", "staff.appointment", "public.index", "admin.staff", "admin.audit_log"} <= shown_escaped, (
-        sorted(shown_escaped)
-    )
+    assert {
+        "staff.agenda",
+        "staff.appointment",
+        "public.index",
+        "admin.staff",
+        "admin.audit_log",
+    } <= shown_escaped, sorted(shown_escaped)
 
 
 def test_phone_booking_with_line_breaks_in_name_and_note_adds_no_recipient_header_or_event(
     smtp_server, app, client, world
 ):
     log_in(client, world.clerk)
-    start = availability.free_slots(world.service, world.monday, world.monday + timedelta(days=4), clock.now())[0].start
+    start = availability.free_slots(
+        world.service, world.monday, world.monday + timedelta(days=4), clock.now()
+    )[0].start
     response = client.post(
         "/staff/phone-booking",
         data={
@@ -137,15 +143,19 @@ def test_phone_booking_with_line_breaks_in_name_and_note_adds_no_recipient_heade
 def test_the_api_refuses_line_breaks_in_a_name_and_keeps_a_notes_line_breaks_out_of_the_calendar(
     smtp_server, app, client, world
 ):
-    start = availability.free_slots(world.service, world.monday, world.monday + timedelta(days=4), clock.now())[0].start
+    start = availability.free_slots(
+        world.service, world.monday, world.monday + timedelta(days=4), clock.now()
+    )[0].start
     body = {"service": "wohngeld", "start": start.isoformat(), "email": "eve@example.org"}
     refused = client.post("/api/v1/bookings", json={**body, "name": "Eve\r\nBcc: mallory@evil.example"})
     assert refused.status_code in (400, 422)
-    assert db.session.scalar(select(Appointment).where(Appointment.citizen_email == "eve@example.org")) is None
+    assert (
+        db.session.scalar(select(Appointment).where(Appointment.citizen_email == "eve@example.org")) is None
+    )
 
     accepted = client.post(
         "/api/v1/bookings",
-        json={**body, "name": "Eve; Mallory, \"x\"", "note": "a\r\nBEGIN:VEVENT\r\nSUMMARY:pwned"},
+        json={**body, "name": 'Eve; Mallory, "x"', "note": "a\r\nBEGIN:VEVENT\r\nSUMMARY:pwned"},
     )
     assert accepted.status_code == 201, accepted.get_data(as_text=True)
     appointment = db.session.scalar(select(Appointment).where(Appointment.citizen_email == "eve@example.org"))
@@ -173,3 +183,29 @@ def test_a_staff_name_with_line_breaks_cannot_become_a_header_either(app, world)
     data = calendar.appointment_ics(world.appointment, method="REQUEST")
     assert b"\r\nBcc:" not in data
     assert len(Calendar.from_ical(data).walk("VEVENT")) == 1
+
+
+def test_a_forged_host_header_does_not_change_the_links_in_the_mail(client, world):
+    """Links in mails come from PUBLIC_BASE_URL, never from the request's Host header."""
+    start = availability.free_slots(
+        world.service, world.monday, world.monday + timedelta(days=4), clock.now()
+    )[0].start
+    response = client.post(
+        "/dienstleistungen/wohngeld/buchen",
+        data={
+            "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "name": "Eve",
+            "email": "eve@example.org",
+            "language": "de",
+            "consent": "y",
+        },
+        headers={
+            "Host": "evil.example",
+            "X-Forwarded-Host": "evil.example",
+            "Forwarded": "host=evil.example",
+        },
+    )
+    assert response.status_code == 303
+    mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "eve@example.org"))
+    assert "https://visits.test/termin/" in mail.body.replace("=\r\n", "").replace("=\n", "")
+    assert "evil.example" not in mail.body

@@ -43,9 +43,7 @@ def claims_of(response) -> dict:
 def test_a_citizens_link_never_yields_a_moderator_token(client, world, who):
     log_in(client, {"nobody": None, "clerk": world.clerk, "admin": world.admin}[who])
     with time_machine.travel(berlin(world.monday, 9) + timedelta(minutes=1), tick=False):
-        response = client.post(
-            f"/video/{world.join_token}", query_string=HOSTILE_FIELDS, data=HOSTILE_FIELDS
-        )
+        response = client.post(f"/video/{world.join_token}", query_string=HOSTILE_FIELDS, data=HOSTILE_FIELDS)
     claims, location = claims_of(response)
     user = claims["context"]["user"]
     assert user["moderator"] is False and user.get("affiliation") != "owner"

@@ -34,9 +34,7 @@ CLEAR = {200, 201, 204, 302, 303, 400, 403, 404, 405, 409, 413, 415, 422}
 
 def get_pages(app, world):
     """(who, url) of every GET page, with a free slot for the booking form."""
-    free = availability.free_slots(
-        world.service, world.monday, world.monday + timedelta(days=4), clock.now()
-    )
+    free = availability.free_slots(world.service, world.monday, world.monday + timedelta(days=4), clock.now())
     start = free[0].start.strftime("%Y-%m-%dT%H:%M:%SZ")
     pages = []
     for rule in app.url_map.iter_rules():
@@ -78,7 +76,9 @@ def test_every_form_field_survives_odd_input(app, client, world):
                     response = client.post(form.action, data={**form.fields, name: value})
                     sent += 1
                     if response.status_code not in CLEAR:
-                        problems.append(f"{who and who.email} {form.action} {name}={label}: {response.status_code}")
+                        problems.append(
+                            f"{who and who.email} {form.action} {name}={label}: {response.status_code}"
+                        )
                     db.session.rollback()
     assert len(seen_forms) >= 15, sorted(seen_forms)  # the walk reached the forms
     assert sent >= 300
@@ -102,14 +102,23 @@ def test_every_page_survives_odd_query_parameters(app, client, world):
 def test_the_booking_form_refuses_odd_values_clearly_and_books_nothing(app, client, world):
     free = availability.free_slots(world.service, world.monday, world.monday + timedelta(days=4), clock.now())
     start = free[-1].start.strftime("%Y-%m-%dT%H:%M:%SZ")
-    good = {"start": start, "name": "Max Mustermann", "email": "max@example.org", "phone": "",
-            "language": "de", "note": "", "consent": "y"}
+    good = {
+        "start": start,
+        "name": "Max Mustermann",
+        "email": "max@example.org",
+        "phone": "",
+        "language": "de",
+        "note": "",
+        "consent": "y",
+    }
     before = db.session.scalar(select(func.count()).select_from(Appointment))
     for field in ("name", "email", "phone", "language", "note"):
         for label in ("sql", "huge", "nul"):
             if (field, label) in {("name", "sql"), ("note", "sql")}:
                 continue  # ordinary text for a name or a note: a valid booking
-            response = client.post("/dienstleistungen/wohngeld/buchen", data={**good, field: ODD_VALUES[label]})
+            response = client.post(
+                "/dienstleistungen/wohngeld/buchen", data={**good, field: ODD_VALUES[label]}
+            )
             assert response.status_code in (400, 413, 422), (field, label, response.status_code)
             assert db.session.scalar(select(func.count()).select_from(Appointment)) == before
     # What a person may well type is booked, and stored exactly as typed (no SQL ran).
@@ -124,13 +133,23 @@ def test_api_paths_headers_and_parameters_survive_odd_input(client, world, label
     value = ODD_VALUES[label]
     answers = [
         client.get("/api/v1/services/" + value.replace("/", "%2F")[:3000] + "/slots"),
-        client.get("/api/v1/services/wohngeld/slots", query_string={"from": value, "to": value, "days": value}),
-        client.get("/api/v1/bookings/" + value.replace("/", "%2F")[:3000],
-                   headers={"X-Manage-Token": value.encode("utf-8", "replace").decode("latin-1")[:8000]}),
-        client.get(f"/api/v1/bookings/{world.appointment.reference}",
-                   headers={"Authorization": "Bearer " + value.encode().decode("latin-1")[:8000]}),
-        client.delete("/api/v1/bookings/" + value.replace("/", "%2F")[:3000], headers={"X-Manage-Token": "x"}),
-        client.post("/api/v1/bookings", json={"service": value, "start": value, "name": value, "email": value}),
+        client.get(
+            "/api/v1/services/wohngeld/slots", query_string={"from": value, "to": value, "days": value}
+        ),
+        client.get(
+            "/api/v1/bookings/" + value.replace("/", "%2F")[:3000],
+            headers={"X-Manage-Token": value.encode("utf-8", "replace").decode("latin-1")[:8000]},
+        ),
+        client.get(
+            f"/api/v1/bookings/{world.appointment.reference}",
+            headers={"Authorization": "Bearer " + value.encode().decode("latin-1")[:8000]},
+        ),
+        client.delete(
+            "/api/v1/bookings/" + value.replace("/", "%2F")[:3000], headers={"X-Manage-Token": "x"}
+        ),
+        client.post(
+            "/api/v1/bookings", json={"service": value, "start": value, "name": value, "email": value}
+        ),
     ]
     for response in answers:
         assert response.status_code < 500, response.get_data(as_text=True)[:500]

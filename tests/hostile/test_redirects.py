@@ -46,15 +46,25 @@ def stays_here(location: str) -> bool:
 
 
 def test_the_checker_recognises_each_evil_target():
-    assert not any(stays_here(t) for t in ["https://evil.example/", "//evil.example/", "/\\evil.example/",
-                                          "/\t/evil.example/", "javascript:alert(1)"])
+    assert not any(
+        stays_here(t)
+        for t in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\t/evil.example/",
+            "javascript:alert(1)",
+        ]
+    )
     assert stays_here("/staff/") and stays_here("http://localhost/staff/")
 
 
 @pytest.mark.parametrize("target", EVIL_TARGETS)
 def test_login_next_goes_only_to_pages_of_this_site(client, world, target):
     response = client.post(
-        "/staff/login", query_string={"next": target}, data={"email": world.clerk.email, "password": STAFF_PASSWORD}
+        "/staff/login",
+        query_string={"next": target},
+        data={"email": world.clerk.email, "password": STAFF_PASSWORD},
     )
     assert response.status_code == 302
     assert stays_here(response.headers["Location"]), response.headers["Location"]
@@ -68,7 +78,14 @@ def test_login_next_still_leads_back_to_a_local_page(client, world):
 
 
 @pytest.mark.parametrize(
-    "path", ["/\\evil.example", "//evil.example", "/\t/evil.example", "/%5Cevil.example", "/dienstleistungen/\\evil.example"]
+    "path",
+    [
+        "/\\evil.example",
+        "//evil.example",
+        "/\t/evil.example",
+        "/%5Cevil.example",
+        "/dienstleistungen/\\evil.example",
+    ],
 )
 def test_the_language_switch_stays_on_this_site_whatever_the_path(client, world, path):
     response = client.get("/", environ_overrides={"PATH_INFO": path})

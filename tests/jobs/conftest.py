@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from visits import links
+from visits import booking, links
 from visits.extensions import db
 from visits.models import Appointment, OutboxMessage, Service, StaffUser, Status
+
+from ..factories import Factories
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,6 +57,24 @@ def confirmed_appointment(
     )
     db.session.add(appointment)
     return appointment
+
+
+@pytest.fixture
+def video(factories):
+    """A video service (without a clerk: tests add theirs, or use ``clerk``)."""
+    return factories.service(video=True)
+
+
+@pytest.fixture
+def clerk(factories, video):
+    return factories.clerk([video])
+
+
+def booked_online(service: Service, start: datetime, *, ahead: timedelta = timedelta(days=1), **citizen) -> Appointment:
+    """A confirmed appointment, booked on the web ``ahead`` of its start."""
+    return booking.book_confirmed(
+        service, start, Factories.citizen(**citizen), now=start - ahead, via="web"
+    ).appointment
 
 
 def outbox_rows(kind: str) -> list[OutboxMessage]:

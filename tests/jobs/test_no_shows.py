@@ -13,28 +13,16 @@ from visits import booking, jobs, no_shows
 from visits.extensions import db
 from visits.models import Appointment, AuditEvent, BookingPause, Status
 
-from .conftest import outbox_rows
+from .conftest import booked_online, outbox_rows
 
 MONDAY = next_weekday(date(2030, 3, 4), 0)
 MIN = timedelta(minutes=1)
 
 
-@pytest.fixture
-def video(factories):
-    return factories.service(video=True)
-
-
-@pytest.fixture
-def clerk(factories, video):
-    return factories.clerk([video])
-
-
 def attended_by_clerk_only(service, clerk, day, hour=10, email="erika@example.org") -> Appointment:
     """A confirmed video appointment the clerk joined and the citizen did not."""
     start = berlin(day, hour)
-    appointment = booking.book_confirmed(
-        service, start, Factories.citizen(email=email), now=start - timedelta(days=2), via="web"
-    ).appointment
+    appointment = booked_online(service, start, ahead=timedelta(days=2), email=email)
     booking.record_join(appointment, "clerk", clerk, now=start + MIN)
     return appointment
 
@@ -71,9 +59,7 @@ def test_the_clerks_mark_is_left_alone(app, video, clerk):
 
 def test_when_the_clerk_did_not_join_either_the_citizen_is_not_blamed(app, video, clerk):
     start = berlin(MONDAY, 10)
-    appointment = booking.book_confirmed(
-        video, start, Factories.citizen(), now=start - timedelta(days=1), via="web"
-    ).appointment
+    appointment = booked_online(video, start)
     assert jobs.mark_no_shows(appointment.end_at + 60 * MIN) == 0
     assert appointment.status == Status.CONFIRMED
 
@@ -82,9 +68,7 @@ def test_on_site_appointments_are_left_to_the_clerk(app, factories):
     service = factories.service(video=False, address="Rathaus")
     factories.clerk([service])
     start = berlin(MONDAY, 10)
-    appointment = booking.book_confirmed(
-        service, start, Factories.citizen(), now=start - timedelta(days=1), via="web"
-    ).appointment
+    appointment = booked_online(service, start)
     assert jobs.mark_no_shows(appointment.end_at + 60 * MIN) == 0
     assert appointment.status == Status.CONFIRMED
 
@@ -159,13 +143,7 @@ def test_a_clerks_no_show_mark_counts_towards_the_pause_too(app, factories):
     clerk = factories.clerk([service])
     for week in (0, 1):
         start = berlin(MONDAY + timedelta(weeks=week), 10)
-        appointment = booking.book_confirmed(
-            service,
-            start,
-            Factories.citizen(email="max@example.org"),
-            now=start - timedelta(days=1),
-            via="web",
-        ).appointment
+        appointment = booked_online(service, start, email="max@example.org")
         booking.mark(appointment, Status.NO_SHOW, by=clerk, now=appointment.end_at)
     (pause,) = no_shows.active_pauses(berlin(MONDAY + timedelta(weeks=1), 12))
     assert pause.email == "max@example.org"

@@ -4,35 +4,23 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import berlin, next_weekday
-from tests.factories import Factories
 from visits import booking, jobs
 from visits.extensions import db
 from visits.models import Appointment, AuditEvent, BookingPause, OutboxMessage, Status
+
+from .conftest import booked_online
 
 MONDAY = next_weekday(date(2030, 3, 4), 0)
 DAY = timedelta(days=1)
 
 
-@pytest.fixture
-def video(factories):
-    return factories.service(video=True)
-
-
-@pytest.fixture
-def clerk(factories, video):
-    return factories.clerk([video])
-
-
 def book(service, start, **citizen) -> Appointment:
     citizen.setdefault("phone", "0211 555 0101")
     citizen.setdefault("note", "Ich bringe eine Dolmetscherin mit.")
-    return booking.book_confirmed(
-        service, start, Factories.citizen(**citizen), now=start - 2 * DAY, via="web"
-    ).appointment
+    return booked_online(service, start, ahead=2 * DAY, **citizen)
 
 
 def test_thirty_days_after_the_end_personal_data_is_gone_and_links_die(app, video, clerk):
@@ -91,10 +79,9 @@ def test_no_shows_keep_the_address_while_the_repeat_policy_counts_them(app, vide
     assert jobs.anonymise_old(appointment.end_at + 90 * DAY) == 1
 
 
-def test_old_booking_pauses_are_deleted(app):
+def test_old_booking_pauses_are_deleted(factories):
     start = berlin(MONDAY, 10)
-    db.session.add(BookingPause(email="erika@example.org", paused_until=start + 30 * DAY, created_at=start))
-    db.session.commit()
+    factories.booking_pause(now=start)
     jobs.anonymise_old(start + 100 * DAY)
     assert db.session.scalar(select(BookingPause)) is not None
     jobs.anonymise_old(start + 121 * DAY)

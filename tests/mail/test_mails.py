@@ -18,6 +18,7 @@ from visits.extensions import db
 from visits.models import OutboxMessage, Status
 
 from ..conftest import berlin, next_weekday
+from ..factories import HOUSING_BENEFIT
 
 # A Monday two weeks ahead; "now" is 09:00 Berlin time a week before it.
 MONDAY = next_weekday(date.today() + timedelta(days=14), 0)
@@ -26,13 +27,7 @@ NOW = berlin(MONDAY - timedelta(days=7), 9)
 
 @pytest.fixture
 def service(factories):
-    service = factories.service(
-        name_de="Wohngeldberatung",
-        name_en="Housing benefit advice",
-        documents_de="Personalausweis\nMietvertrag",
-        documents_en="ID card\nTenancy agreement",
-        slug="wohngeld",
-    )
+    service = factories.service(**HOUSING_BENEFIT)
     factories.clerk([service])
     return service
 

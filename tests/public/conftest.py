@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from visits import outbox
 
 from ..conftest import berlin, next_weekday
+from ..factories import HOUSING_BENEFIT
 
 MONDAY = next_weekday(date.today() + timedelta(days=14), 0)
 NOW = berlin(MONDAY - timedelta(days=7), 9)
@@ -46,13 +47,7 @@ def traveller(app):
 
 @pytest.fixture
 def service(factories):
-    service = factories.service(
-        slug="wohngeld",
-        name_de="Wohngeldberatung",
-        name_en="Housing benefit advice",
-        documents_de="Personalausweis\nMietvertrag",
-        documents_en="ID card\nTenancy agreement",
-    )
+    service = factories.service(**HOUSING_BENEFIT)
     factories.clerk([service])
     return service
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from visits import booking, links
 from visits.extensions import db
-from visits.models import Appointment, BookingPause
+from visits.models import Appointment
 
 from .conftest import MONDAY, NOW, details, page, slot
 
@@ -88,12 +88,8 @@ def test_more_upcoming_appointments_than_allowed_are_refused_with_a_message(clie
     assert count() == 2
 
 
-def test_a_booking_pause_is_a_clear_message_on_the_form(client, traveller, service):
-    db.session.add(
-        BookingPause(email="erika@example.org", paused_until=NOW + timedelta(days=30),
-                     reason="repeated_no_shows", created_at=NOW)
-    )
-    db.session.commit()
+def test_a_booking_pause_is_a_clear_message_on_the_form(client, factories, traveller, service):
+    factories.booking_pause(now=NOW, reason="repeated_no_shows")
     answer = client.post(FORM + "?lang=en", data=details())
     assert answer.status_code == 409
     assert "Online booking is paused for this email address until" in page(answer)

@@ -11,17 +11,16 @@ it is added to ``OWNED_BY_A`` below."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, time
 from urllib.parse import urlsplit
 
 import pytest
-from flask import g
 
-from visits import api_keys, booking, clock
+from visits import api_keys, booking
 from visits.extensions import db
-from visits.models import Absence, ApiKey, Appointment, BookingPause, OutboxMessage, Status, WeeklyHours
+from visits.models import Absence, ApiKey, Appointment, OutboxMessage, Status, WeeklyHours
 
-from ..conftest import berlin, next_weekday
+from ..conftest import berlin
 
 # Staff routes a visitor without login may use.
 PUBLIC = {"staff.login"}
@@ -61,26 +60,14 @@ class World:
 
 
 @pytest.fixture
-def client(app):
-    """Tests keep one app context open and Flask reuses it for each request, so ``g`` would
-    carry one person's cached user (Flask-Login) into the next request: forget it."""
-
-    @app.before_request
-    def _forget_cached_user() -> None:
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-        g.pop("_flask_babel", None)  # Flask-Babel's locale of the previous request
-
-    return app.test_client()
+def client(factories):
+    """A client that forgets one person's cached user before the next request."""
+    return factories.staff_client()
 
 
 @pytest.fixture
 def world(app, factories) -> World:
-    monday = next_weekday(date.today() + timedelta(days=14), 0)
-    from visits import availability
-
-    while availability.public_holidays(monday, monday):
-        monday += timedelta(days=7)
+    monday = factories.working_monday()
     service = factories.service(name_de="Wohngeldberatung", video=True)
     clerk_a = factories.clerk([service], name="Anna Amsel", email="anna.a@stadt.example")
     clerk_b = factories.clerk([service], name="Bernd Bussard", email="bernd.b@stadt.example")
@@ -102,23 +89,8 @@ def world(app, factories) -> World:
     db.session.commit()
 
     key, _plain = api_keys.create("Portal Alpha", admin)
-    now = clock.now()
-    failed = OutboxMessage(
-        dedupe_key=f"confirmation:{appointment.id}:9",
-        message_id="<walk@visits.test>",
-        kind="confirmation",
-        recipient=CITIZEN_EMAIL,
-        subject="Termin",
-        body="...",
-        status="failed",
-        attempts=8,
-        next_attempt_at=now,
-        last_error="550",
-        created_at=now,
-    )
-    pause = BookingPause(email="pausiert@example.org", paused_until=now + timedelta(days=30), created_at=now)
-    db.session.add_all([failed, pause])
-    db.session.commit()
+    failed = factories.failed_mail(CITIZEN_EMAIL)
+    pause = factories.booking_pause("pausiert@example.org")
     args = {
         "appointment_id": appointment.id,
         "absence_id": absence.id,

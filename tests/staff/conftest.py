@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
-from ..conftest import berlin, next_weekday  # noqa: F401  (berlin: re-exported for the tests)
+from ..conftest import berlin  # noqa: F401  (re-exported for the tests)
 from ..factories import STAFF_PASSWORD
 
-# A Monday two weeks ahead (no public holiday falls on the Mondays tests use: checked below).
-MONDAY = next_weekday(date.today() + timedelta(days=14), 0)
+# Every page of the staff menu (GET).
+STAFF_PAGES = [
+    "/staff/",
+    "/staff/?view=week",
+    "/staff/password",
+    "/staff/hours",
+    "/staff/absences",
+    "/staff/conflicts",
+    "/staff/phone-booking",
+    "/staff/calendar",
+]
 
 
 def login(client, email: str, password: str = STAFF_PASSWORD, next_url: str | None = None):
@@ -20,14 +29,9 @@ def login(client, email: str, password: str = STAFF_PASSWORD, next_url: str | No
 
 
 @pytest.fixture
-def monday(app) -> date:
+def monday(factories) -> date:
     """A working Monday ahead that is no public holiday (Easter/Whit Monday are skipped)."""
-    from visits import availability
-
-    day = MONDAY
-    while availability.public_holidays(day, day):
-        day += timedelta(days=7)
-    return day
+    return factories.working_monday()
 
 
 @pytest.fixture

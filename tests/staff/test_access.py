@@ -10,18 +10,7 @@ from visits import booking
 from visits.extensions import db
 from visits.models import Absence, Appointment, Status, WeeklyHours
 
-from .conftest import berlin, login
-
-GET_PAGES = [
-    "/staff/",
-    "/staff/?view=week",
-    "/staff/password",
-    "/staff/hours",
-    "/staff/absences",
-    "/staff/conflicts",
-    "/staff/phone-booking",
-    "/staff/calendar",
-]
+from .conftest import STAFF_PAGES, berlin, login
 
 
 @pytest.fixture
@@ -37,7 +26,7 @@ def two_clerks(factories, monday):
     return anna, ben, appointment, absence
 
 
-@pytest.mark.parametrize("path", GET_PAGES)
+@pytest.mark.parametrize("path", STAFF_PAGES)
 def test_anonymous_is_redirected_to_login(client, path):
     response = client.get(path)
     assert response.status_code == 302

@@ -12,18 +12,7 @@ from visits import booking
 from visits.extensions import db
 from visits.models import AuditEvent, Status
 
-from .conftest import berlin
-
-PAGES = [
-    "/staff/",
-    "/staff/?view=week",
-    "/staff/password",
-    "/staff/hours",
-    "/staff/absences",
-    "/staff/conflicts",
-    "/staff/phone-booking",
-    "/staff/calendar",
-]
+from .conftest import STAFF_PAGES, berlin
 
 
 @pytest.fixture
@@ -34,7 +23,7 @@ def appointment(factories, service, clerk, monday):
 
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_every_staff_page_renders_in_both_languages(clerk_client, language):
-    for path in PAGES:
+    for path in STAFF_PAGES:
         sep = "&" if "?" in path else "?"
         response = clerk_client.get(f"{path}{sep}lang={language}")
         assert response.status_code == 200, path

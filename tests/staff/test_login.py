@@ -57,25 +57,17 @@ def test_deactivated_account_cannot_log_in(client, clerk):
     assert client.get("/staff/").status_code == 302
 
 
-def test_password_change_needs_the_current_password(clerk_client, clerk):
-    wrong = clerk_client.post(
-        "/staff/password",
-        data={
-            "current_password": "nope-nope-nope",
-            "new_password": "a-new-secret-pass",
-            "confirm_password": "a-new-secret-pass",
-        },
+def _change_password(client, current: str, new: str = "a-new-secret-pass"):
+    return client.post(
+        "/staff/password", data={"current_password": current, "new_password": new, "confirm_password": new}
     )
+
+
+def test_password_change_needs_the_current_password(clerk_client, clerk):
+    wrong = _change_password(clerk_client, "nope-nope-nope")
     assert wrong.status_code == 200
     assert 'aria-invalid="true"' in wrong.get_data(as_text=True)
-    ok = clerk_client.post(
-        "/staff/password",
-        data={
-            "current_password": "correct-horse-battery",
-            "new_password": "a-new-secret-pass",
-            "confirm_password": "a-new-secret-pass",
-        },
-    )
+    ok = _change_password(clerk_client, "correct-horse-battery")
     assert ok.status_code == 302
     db.session.refresh(clerk)
     assert check_password(clerk, "a-new-secret-pass")

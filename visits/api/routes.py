@@ -10,6 +10,7 @@ Who may do what:
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app, request
@@ -360,18 +361,34 @@ def _authorised_booking(reference: str) -> tuple[Appointment, ApiKey | None]:
     raise ApiProblem(404, "not-found")
 
 
+def _one_booking(*more_problems) -> Callable:
+    """What the routes on one booking (by reference) share: the look-up limits, the answer,
+    its errors and who may ask; ``more_problems``: further error answers of the route."""
+    shared = [
+        anonymous_lookup_limit,
+        portal_limit,
+        bp.response(200, BookingSchema),
+        problem_response(401, "authentication-required, invalid-api-key"),
+        problem_response(404, "not-found: unknown reference, or the token or key does not fit it"),
+        *more_problems,
+        RATE_LIMITED,
+        bp.doc(security=BOOKING_AUTH),
+    ]
+
+    def decorate(view: Callable) -> Callable:
+        for decorator in reversed(shared):
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
 @bp.route("/bookings/<reference>", methods=["GET"])
-@anonymous_lookup_limit
-@portal_limit
-@bp.response(200, BookingSchema)
-@problem_response(401, "authentication-required, invalid-api-key")
-@problem_response(404, "not-found: unknown reference, or the token or key does not fit it")
-@RATE_LIMITED
+@_one_booking()
 @bp.doc(
     summary="A booking",
     description="For the holder of its manage token (X-Manage-Token) or the portal whose "
     "key booked it. Unknown references and wrong tokens both answer 404.",
-    security=BOOKING_AUTH,
 )
 def get_booking(reference: str):
     appointment, _key = _authorised_booking(reference)
@@ -379,18 +396,11 @@ def get_booking(reference: str):
 
 
 @bp.route("/bookings/<reference>", methods=["DELETE"])
-@anonymous_lookup_limit
-@portal_limit
-@bp.response(200, BookingSchema)
-@problem_response(401, "authentication-required, invalid-api-key")
-@problem_response(404, "not-found: unknown reference, or the token or key does not fit it")
-@problem_response(409, "not-changeable: already over, cancelled or expired")
-@RATE_LIMITED
+@_one_booking(problem_response(409, "not-changeable: already over, cancelled or expired"))
 @bp.doc(
     summary="Cancel a booking",
     description="Frees the slot at once; the citizen gets the cancellation mail. 409 when "
     "the appointment is already over, cancelled or expired.",
-    security=BOOKING_AUTH,
 )
 def cancel_booking(reference: str):
     appointment, _key = _authorised_booking(reference)

@@ -6,7 +6,7 @@ import logging
 from contextlib import suppress
 from urllib.parse import quote, urlencode
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_babel import get_locale
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -47,6 +47,20 @@ def register(app: Flask) -> None:
     jitsi_host = jitsi_host.split("/", 1)[0]
     form_action = "'self'" + (f" https://{jitsi_host}" if jitsi_host else "")
 
+    @app.before_request
+    def refuse_nul_characters():
+        """No person types U+0000, and PostgreSQL can neither store nor compare text with
+        it (a DataError, so a 500): a query or form field carrying one is a plain 400
+        before any view reads it, a path with one names nothing there is (404, as any
+        wrong link). JSON bodies: the API's schemas refuse it with a 422."""
+        if "\x00" in request.path:
+            abort(404)
+        if _has_nul(request.args):
+            abort(400)
+        form_post = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+        if form_post and _has_nul(request.form):
+            abort(400)
+
     @app.after_request
     def security_headers(response):
         # Every asset is served by the app itself: nothing from other hosts.
@@ -64,6 +78,10 @@ def register(app: Flask) -> None:
         app.register_error_handler(code, _error_page(code))
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(InterfaceError, _database_unavailable)
+
+
+def _has_nul(values) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
 
 
 def _database_unavailable(error):

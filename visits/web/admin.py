@@ -134,6 +134,11 @@ def _pressed(model, object_id: int):
     return obj
 
 
+def _with_buttons(template: str, **context) -> str:
+    """A page with plain buttons (``button``: the form that gives each its CSRF token)."""
+    return render_template(template, button=forms.ButtonForm(), **context)
+
+
 def _done(message: str, endpoint: str):
     """Say what happened and go back to the list (POST, redirect, GET)."""
     flash(message, "success")
@@ -161,9 +166,7 @@ def index():
 @bp.route("/services")
 @admin_required
 def services():
-    return render_template(
-        "admin/services.html", services=administration.all_services(), button=forms.ButtonForm()
-    )
+    return _with_buttons("admin/services.html", services=administration.all_services())
 
 
 @bp.route("/services/new", methods=["GET", "POST"])
@@ -222,7 +225,7 @@ def _chosen_services(form) -> list[Service]:
 @bp.route("/staff")
 @admin_required
 def staff():
-    return render_template("admin/staff.html", people=administration.all_staff(), button=forms.ButtonForm())
+    return _with_buttons("admin/staff.html", people=administration.all_staff())
 
 
 def _shown_once(template: str, **context):
@@ -266,9 +269,7 @@ def staff_edit(user_id: int):
         else:
             flash(gettext("Saved."), "success")
             return redirect(url_for("admin.staff_edit", user_id=person.id))
-    return render_template("admin/staff_edit.html", form=form, person=person, button=forms.ButtonForm()), (
-        422 if form.errors else 200
-    )
+    return _with_buttons("admin/staff_edit.html", form=form, person=person), (422 if form.errors else 200)
 
 
 @bp.route("/staff/<int:user_id>/deactivate", methods=["POST"])
@@ -347,9 +348,7 @@ def api_key_list():
     if form.validate_on_submit():
         key, plain = api_keys.create(form.name.data, _me())
         form = forms.ApiKeyForm(formdata=None)
-    page = render_template(
-        "admin/api_keys.html", form=form, keys=api_keys.all_keys(), plain=plain, button=forms.ButtonForm()
-    )
+    page = _with_buttons("admin/api_keys.html", form=form, keys=api_keys.all_keys(), plain=plain)
     return page, (422 if form.errors else 200)
 
 
@@ -368,11 +367,10 @@ def api_key_revoke(key_id: int):
 @bp.route("/mails")
 @admin_required
 def mails():
-    return render_template(
+    return _with_buttons(
         "admin/mails.html",
         messages=administration.failed_mails(),
         kinds={kind: str(label) for kind, label in MAIL_KINDS.items()},
-        button=forms.ButtonForm(),
     )
 
 
@@ -390,9 +388,7 @@ def mail_retry(message_id: int):
 @bp.route("/pauses")
 @staff_required
 def pauses():
-    return render_template(
-        "admin/pauses.html", pauses=no_shows.active_pauses(clock.now()), button=forms.ButtonForm()
-    )
+    return _with_buttons("admin/pauses.html", pauses=no_shows.active_pauses(clock.now()))
 
 
 @bp.route("/pauses/<int:pause_id>/lift", methods=["POST"])

@@ -9,17 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_time, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -132,6 +122,13 @@ def _parse_day(value: str | None) -> date:
         return _today()
 
 
+def _changed(message: str, endpoint: str):
+    """Say what changed; then on to the conflicts page if the change strands an
+    appointment, else back to ``endpoint``."""
+    flash(message, "success")
+    return _after_availability_change() or redirect(url_for(endpoint))
+
+
 def _after_availability_change() -> object:
     """Send the clerk to the conflicts page when the change strands an appointment."""
     stranded = staffing.stranded_appointments(_me(), _now())
@@ -175,6 +172,14 @@ def _password_matches(user: StaffUser | None, password: str) -> bool:
     return staff_accounts.check_password(user, password)
 
 
+def _fresh_session() -> None:
+    """Forget everything in the session but the chosen language."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
 def _login_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN"]
 
@@ -190,10 +195,7 @@ def login():
         user = staff_accounts.by_email(form.email.data or "")
         now = _now()
         if _password_matches(user, form.password.data or ""):
-            language = session.get("lang")
-            session.clear()  # a fresh session for the logged-in user
-            if language:
-                session["lang"] = language
+            _fresh_session()  # for the logged-in user
             login_user(user)
             audit.record("staff.login", at=now, actor=user, obj=user)
             db.session.commit()
@@ -216,10 +218,7 @@ def logout():
     audit.record("staff.logout", at=_now(), actor=user, obj=user)
     db.session.commit()
     logout_user()
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
+    _fresh_session()
     flash(gettext("You have been logged out."), "success")
     return redirect(url_for(".login"))
 
@@ -427,8 +426,7 @@ def hours():
             except staffing.StaffingError as error:
                 forms.show_refusal(form, error, STAFFING_MESSAGES)
             else:
-                flash(gettext("The hours have been added."), "success")
-                return _after_availability_change() or redirect(url_for(".hours"))
+                return _changed(gettext("The hours have been added."), ".hours")
         status = 400
     try:
         weeks = min(max(int(request.args.get("weeks", 2)), 1), PREVIEW_WEEKS_MAX)
@@ -458,8 +456,7 @@ def hours_edit(hours_id: int):
         except staffing.StaffingError as error:
             forms.show_refusal(form, error, STAFFING_MESSAGES)
         else:
-            flash(gettext("The hours have been changed."), "success")
-            return _after_availability_change() or redirect(url_for(".hours"))
+            return _changed(gettext("The hours have been changed."), ".hours")
     return render_template("staff/hours_edit.html", form=form, row=row), (400 if form.errors else 200)
 
 
@@ -468,8 +465,7 @@ def hours_delete(hours_id: int):
     me = _me()
     row = _own_hours_or_404(hours_id)
     staffing.remove_weekly_hours(row, by=me, now=_now())
-    flash(gettext("The hours have been removed."), "success")
-    return _after_availability_change() or redirect(url_for(".hours"))
+    return _changed(gettext("The hours have been removed."), ".hours")
 
 
 # -- absences ----------------------------------------------------------------------------
@@ -493,8 +489,7 @@ def absences():
             except staffing.StaffingError as error:
                 forms.show_refusal(form, error, STAFFING_MESSAGES)
             else:
-                flash(gettext("The absence has been added."), "success")
-                return _after_availability_change() or redirect(url_for(".absences"))
+                return _changed(gettext("The absence has been added."), ".absences")
         status = 400
     now = _now()
     today = _today()
@@ -720,10 +715,7 @@ def calendar_upload():
         ]
         return _calendar_page(form=form, status=400)
     count = staffing.replace_calendar_busy_times(me, busy, by=me, now=_now(), filename=upload.filename or "")
-    flash(
-        gettext(
-            "%(count)d busy time(s) taken from your calendar; they replace the previous upload.", count=count
-        ),
-        "success",
+    return _changed(
+        gettext("%(count)d busy time(s) taken from your calendar; they replace the previous upload.", count=count),
+        ".calendar",
     )
-    return _after_availability_change() or redirect(url_for(".calendar"))
