@@ -113,10 +113,18 @@ def _record_sent(item: Claimed, now: datetime) -> None:
     )
 
 
-def _record_failure(item: Claimed, now: datetime, error: str) -> None:
+def backoff_after(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed try: doubling, capped, so a mail server
+    that is down overnight loses nothing (the defaults keep trying for about 15 hours)."""
     config = current_app.config
-    max_attempts = int(config.get("OUTBOX_MAX_ATTEMPTS", 8))
-    backoff = timedelta(seconds=int(config.get("OUTBOX_BACKOFF_SECONDS", 60)) * 2 ** (item.attempts - 1))
+    first = int(config.get("OUTBOX_BACKOFF_SECONDS", 60))
+    cap = int(config.get("OUTBOX_BACKOFF_MAX_SECONDS", 3600))
+    return timedelta(seconds=min(first * 2 ** min(attempts - 1, 30), cap))
+
+
+def _record_failure(item: Claimed, now: datetime, error: str) -> None:
+    max_attempts = int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", 20))
+    backoff = backoff_after(item.attempts)
     final = item.attempts >= max_attempts
     db.session.execute(
         update(OutboxMessage)

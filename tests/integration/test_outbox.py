@@ -81,3 +81,10 @@ def test_without_smtp_host_mails_are_written_as_eml_files(app, tmp_path):
     (written,) = (tmp_path / "mail").glob("*.eml")
     text = written.read_text(encoding="utf-8")
     assert row.message_id in text and "Subject:" in text
+
+
+def test_a_mail_server_down_overnight_is_retried_for_hours_at_most_an_hour_apart(app):
+    waits = [outbox.backoff_after(n) for n in range(1, app.config["OUTBOX_MAX_ATTEMPTS"])]
+    assert [w.total_seconds() for w in waits[:3]] == [60, 120, 240]
+    assert max(waits) == timedelta(hours=1)
+    assert sum(waits, timedelta()) > timedelta(hours=12)
