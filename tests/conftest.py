@@ -21,6 +21,7 @@ from visits import create_app
 from visits.extensions import db
 from visits.language import compile_catalogues
 
+from .browser.support import axe_summary, chromium
 from .factories import Factories
 from .mailserver import SmtpServer
 
@@ -121,6 +122,18 @@ def smtp_server(app_config) -> Iterator[SmtpServer]:
     app_config.update(server.config())
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium for tests that open in-process tabs (``tests.browser.support.open_page``);
+    tests/browser overrides it with the one for the live server."""
+    with chromium() as launched:
+        yield launched
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    axe_summary(terminalreporter)  # pages checked by axe in the browser tests, if any
 
 
 # Pages every mail links to (URL contract). A stand-in only while a blueprint does not have

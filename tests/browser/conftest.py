@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,19 +33,10 @@ from visits.extensions import db
 from ..conftest import _empty_all_tables, _test_config, berlin, next_weekday
 from ..factories import Factories
 from ..mailserver import SmtpServer, free_port
+from .support import SCREENSHOTS, axe_violations, chromium
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MOBILE_WIDTH = 375
 JITSI_DOMAIN = "meet.visits.test"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _working_monday() -> date:
@@ -62,25 +52,6 @@ def _working_monday() -> date:
 
 MONDAY = _working_monday()
 NOW = berlin(MONDAY, 9)  # the journeys start on this Monday, 09:00 Berlin time
-
-
-# -- axe bookkeeping (printed at the end of the run) -------------------------------------
-
-@dataclass
-class AxeTally:
-    pages: int = 0
-    violations: int = 0
-
-
-TALLY = AxeTally()
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if TALLY.pages:
-        terminalreporter.write_line(
-            f"axe checked {TALLY.pages} pages, {TALLY.violations} violations "
-            f"(WCAG 2.1 A/AA; screenshots in {SCREENSHOTS})"
-        )
 
 
 # -- the live server ---------------------------------------------------------------------
@@ -187,15 +158,11 @@ def _start_of_day(live):
 
 @pytest.fixture(scope="package")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     for old in SCREENSHOTS.glob("*.png"):  # this run's pictures only
         old.unlink()
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -258,18 +225,6 @@ CLIPPED = """() => [...document.querySelectorAll('body *')].filter(e => {
   const hides = ['hidden', 'clip'].includes(s.overflowX);
   return hides && e.scrollWidth > e.clientWidth + 1;
 }).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))"""
-
-
-def axe_violations(page, count: bool = True) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    found = results.response["violations"]
-    TALLY.pages += count
-    TALLY.violations += len(found)
-    return [
-        f"{v['id']}: {v['help']} -> " + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5]) for v in found
-    ]
 
 
 def check(page, name: str) -> None:

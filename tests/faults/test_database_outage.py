@@ -118,6 +118,18 @@ def _booking_form(start) -> dict[str, str]:
     }
 
 
+def _web_booking(proxied_app):
+    """A service ``wohngeld`` with a clerk: a test client, the proxy and the first free start
+    (no session left open)."""
+    app, proxy = proxied_app
+    factories = Factories(app)
+    service = factories.service(slug="wohngeld")
+    factories.clerk([service])
+    start = _free_start(service)
+    db.session.remove()
+    return app.test_client(), proxy, start
+
+
 def _appointments() -> int:
     count = db.session.scalar(select(func.count()).select_from(Appointment))
     db.session.rollback()
@@ -125,13 +137,7 @@ def _appointments() -> int:
 
 
 def test_a_booking_sent_during_the_gap_gets_the_503_page_and_books_nothing(proxied_app):
-    app, proxy = proxied_app
-    factories = Factories(app)
-    service = factories.service(slug="wohngeld")
-    factories.clerk([service])
-    start = _free_start(service)
-    db.session.remove()
-    client = app.test_client()
+    client, proxy, start = _web_booking(proxied_app)
 
     proxy.stop()
     during = client.post(
@@ -146,13 +152,7 @@ def test_a_booking_sent_during_the_gap_gets_the_503_page_and_books_nothing(proxi
 
 
 def test_a_web_booking_cut_off_before_its_commit_is_a_503_and_leaves_nothing(proxied_app):
-    app, proxy = proxied_app
-    factories = Factories(app)
-    service = factories.service(slug="wohngeld")
-    factories.clerk([service])
-    start = _free_start(service)
-    db.session.remove()
-    client = app.test_client()
+    client, proxy, start = _web_booking(proxied_app)
 
     def cut_before_commit(kind, **_):
         proxy.cut_connections()  # like a restart between the INSERT and the COMMIT

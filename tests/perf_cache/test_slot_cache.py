@@ -77,6 +77,18 @@ def behind_the_apps_back(**values) -> None:
         conn.execute(update(WeeklyHours.__table__).values(**values))
 
 
+def a_change_behind_the_apps_back_shows_at_once(app_config, monday: date) -> None:
+    """In an app made from ``app_config`` (nothing cached yet): a change of the hours written
+    behind the app's back is on the slot list at once."""
+    other = create_app(dict(app_config))
+    with other.app_context():
+        client = other.test_client()
+        assert listed(client, monday)[-1] == "11:30"
+        behind_the_apps_back(end_time=time(9))
+        assert listed(client, monday)[-1] == "08:30"
+        db.session.remove()
+
+
 def test_a_booking_and_its_cancellation_show_at_once(client, clerk, monday):
     assert "08:00" in listed(client, monday)
     assert listed(client, monday) == listed(client, monday)  # served again, same answer
@@ -147,13 +159,7 @@ def test_slots_whose_time_has_come_drop_out_within_the_cached_minute(app, client
 
 def test_a_change_behind_the_apps_back_shows_at_once_with_the_cache_off(app_config, clerk, monday):
     app_config["SLOT_CACHE_ENABLED"] = False
-    other = create_app(dict(app_config))
-    with other.app_context():
-        client = other.test_client()
-        assert listed(client, monday)[-1] == "11:30"
-        behind_the_apps_back(end_time=time(9))
-        assert listed(client, monday)[-1] == "08:30"
-        db.session.remove()
+    a_change_behind_the_apps_back_shows_at_once(app_config, monday)
 
 
 # -- two instances --------------------------------------------------------------------------
@@ -223,13 +229,7 @@ def test_a_booking_in_one_instance_shows_at_once_in_the_other(
 
 def test_without_a_reachable_redis_slots_are_computed_afresh(app_config, clerk, monday):
     app_config["REDIS_URL"] = f"redis://127.0.0.1:{_free_port()}/0"  # nobody listens there
-    other = create_app(dict(app_config))
-    with other.app_context():
-        client = other.test_client()
-        assert listed(client, monday)[-1] == "11:30"
-        behind_the_apps_back(end_time=time(9))
-        assert listed(client, monday)[-1] == "08:30"
-        db.session.remove()
+    a_change_behind_the_apps_back_shows_at_once(app_config, monday)
 
 
 # -- the refusal fast path -------------------------------------------------------------------

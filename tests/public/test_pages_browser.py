@@ -3,63 +3,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from visits import booking
 from visits.extensions import db
 from visits.models import Appointment
 
+from ..browser.support import axe_violations, open_page
 from .conftest import MONDAY, NOW, berlin_at, details
 
 pytestmark = pytest.mark.browser
-
-BASE = "https://visits.test"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium")
-        yield chromium
-        chromium.close()
-
-
-def open_page(browser, client, path: str):
-    """A browser tab whose requests are answered by the app (no server, no network)."""
-    db.session.rollback()  # the browser's requests must not wait for this test's transaction
-    context = browser.new_context()
-    page = context.new_page()
-
-    def answer(route, request):
-        url = urlsplit(request.url)
-        response = client.open(
-            url.path + (f"?{url.query}" if url.query else ""),
-            method=request.method,
-            data=request.post_data_buffer,
-            headers={"Content-Type": request.headers.get("content-type", "")},
-        )
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "location"}
-        if "Location" in response.headers:
-            headers["Location"] = BASE + urlsplit(response.headers["Location"]).path + (
-                "?" + urlsplit(response.headers["Location"]).query
-                if urlsplit(response.headers["Location"]).query
-                else ""
-            )
-        route.fulfill(status=response.status_code, headers=headers, body=response.get_data())
-
-    page.route("**/*", answer)
-    page.first_status = page.goto(BASE + path).status
-    return page
-
-
-def violations(page) -> list[str]:
-    results = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]})
-    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
 
 
 def test_the_booking_pages_have_no_accessibility_violations(browser, client, traveller, service, factories):
@@ -78,7 +31,7 @@ def test_the_booking_pages_have_no_accessibility_violations(browser, client, tra
     for path in paths:
         page = open_page(browser, client, path)
         assert page.first_status == 200, path
-        assert violations(page) == [], path
+        assert axe_violations(page) == [], path
         page.context.close()
 
 
@@ -86,7 +39,7 @@ def test_a_form_with_errors_has_no_accessibility_violations(browser, client, tra
     page = open_page(browser, client, f"/dienstleistungen/wohngeld/buchen?start={details()['start']}&lang=de")
     page.get_by_role("button", name="Diese Uhrzeit reservieren").click()
     page.get_by_role("alert").filter(has_text="Es gibt ein Problem").wait_for()
-    assert violations(page) == []
+    assert axe_violations(page) == []
     page.context.close()
 
 

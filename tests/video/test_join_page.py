@@ -151,13 +151,19 @@ def test_pages_are_not_cached(client, appointment):
     assert get(client, appointment, OPENS).headers["Cache-Control"] == "no-store"
 
 
-def test_join_needs_the_forms_csrf_token(app_config, request):
-    app_config["WTF_CSRF_ENABLED"] = True
+def client_and_appointment(request):
+    """For tests that change ``app_config`` first: the ``client`` of the app it makes, and a
+    confirmed 30-minute appointment with a clerk."""
     client = request.getfixturevalue("client")
     factories = request.getfixturevalue("factories")
     service = factories.service(duration_minutes=30)
     factories.clerk([service])
-    appointment = book(factories, service)
+    return client, book(factories, service)
+
+
+def test_join_needs_the_forms_csrf_token(app_config, request):
+    app_config["WTF_CSRF_ENABLED"] = True
+    client, appointment = client_and_appointment(request)
     with at(START):
         assert client.post(join_path(appointment)).status_code == 400
         page = client.get(join_path(appointment)).get_data(as_text=True)
@@ -175,11 +181,7 @@ def test_without_a_secret_the_room_is_linked_without_token_and_the_log_says_so(a
         create_app(app_config)
     assert "JITSI_APP_SECRET is not set" in caplog.text
 
-    client = request.getfixturevalue("client")
-    factories = request.getfixturevalue("factories")
-    service = factories.service(duration_minutes=30)
-    factories.clerk([service])
-    appointment = book(factories, service)
+    client, appointment = client_and_appointment(request)
     with at(START):
         response = client.post(join_path(appointment))
     assert response.status_code == 303
@@ -192,11 +194,7 @@ def test_without_a_secret_the_room_is_linked_without_token_and_the_log_says_so(a
 
 def test_unreadable_key_file_shows_a_clear_error_not_a_token(app_config, request, tmp_path):
     app_config.update(JITSI_PRIVATE_KEY_FILE=str(tmp_path / "missing.pem"), JITSI_KEY_ID="kid")
-    client = request.getfixturevalue("client")
-    factories = request.getfixturevalue("factories")
-    service = factories.service(duration_minutes=30)
-    factories.clerk([service])
-    appointment = book(factories, service)
+    client, appointment = client_and_appointment(request)
     with at(START):
         response = client.post(join_path(appointment))
     assert response.status_code == 503
