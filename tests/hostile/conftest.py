@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
-from visits import api_keys, availability, booking, clock
+from visits import api_keys, availability, booking
 from visits.extensions import db
-from visits.models import BookingPause, OutboxMessage, WeeklyHours
+from visits.models import WeeklyHours
 
 from ..conftest import berlin, next_weekday
 
@@ -74,23 +74,8 @@ def world(app, factories) -> World:
         sa.select(WeeklyHours).where(WeeklyHours.clerk_id == clerk.id, WeeklyHours.weekday == 0)
     )
     key, _plain = api_keys.create("Portal", admin)
-    now = clock.now()
-    failed = OutboxMessage(
-        dedupe_key="confirmation:hostile:1",
-        message_id="<hostile@visits.test>",
-        kind="confirmation",
-        recipient="erika@example.org",
-        subject="Termin",
-        body="...",
-        status="failed",
-        attempts=8,
-        next_attempt_at=now,
-        last_error="550",
-        created_at=now,
-    )
-    pause = BookingPause(email="pausiert@example.org", paused_until=now + timedelta(days=30), created_at=now)
-    db.session.add_all([failed, pause])
-    db.session.commit()
+    failed = factories.failed_mail()
+    pause = factories.booking_pause("pausiert@example.org")
     args = {
         "appointment_id": appointment.id,
         "absence_id": absence.id,
@@ -105,6 +90,19 @@ def world(app, factories) -> World:
     }
     world = World(service, clerk, admin, appointment, monday, args)
     return world
+
+
+# Machine answers (probes, metrics): no forms, no links.
+PROBES = {"/healthz", "/readyz", "/metrics"}
+
+
+def page_rules(app):
+    """Every GET rule that answers a person with a page (not static files, probes or the API)."""
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.endpoint == "static" or rule.rule in PROBES:
+            continue
+        if not rule.rule.startswith("/api/"):
+            yield rule
 
 
 def url_for_rule(app, rule, world: World) -> str:

@@ -16,7 +16,7 @@ from visits import availability, clock
 from visits.extensions import db
 from visits.models import Appointment
 
-from .conftest import log_in, url_for_rule
+from .conftest import log_in, page_rules, url_for_rule
 from .forms import forms_of
 
 ODD_VALUES = {
@@ -27,7 +27,6 @@ ODD_VALUES = {
     "number": "-99999999999999999999999",
     "date": "2026-02-30T25:61:00+99:00",
 }
-PROBES = {"/healthz", "/readyz", "/metrics"}
 # Each answer below 500; these are the clear refusals (everything else is a normal page).
 CLEAR = {200, 201, 204, 302, 303, 400, 403, 404, 405, 409, 413, 415, 422}
 
@@ -37,11 +36,7 @@ def get_pages(app, world):
     free = availability.free_slots(world.service, world.monday, world.monday + timedelta(days=4), clock.now())
     start = free[0].start.strftime("%Y-%m-%dT%H:%M:%SZ")
     pages = []
-    for rule in app.url_map.iter_rules():
-        if "GET" not in (rule.methods or ()) or rule.endpoint == "static" or rule.rule in PROBES:
-            continue
-        if rule.rule.startswith("/api/"):
-            continue
+    for rule in page_rules(app):
         url = url_for_rule(app, rule, world)
         if rule.endpoint == "public.details":
             url += f"?start={start}"
