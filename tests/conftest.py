@@ -136,27 +136,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     axe_summary(terminalreporter)  # pages checked by axe in the browser tests, if any
 
 
-# Pages every mail links to (URL contract). A stand-in only while a blueprint does not have
-# its page yet, so booking (which mails, and mails need the links) works in every test.
-_CONTRACT_PAGES = {
-    "manage.show": "/termin/<token>",
-    "join.page": "/video/<token>",
-    "public.service": "/dienstleistungen/<slug>",
-}
-
-
-def _stand_in_for_missing_pages(application) -> None:
-    for endpoint, rule in _CONTRACT_PAGES.items():
-        if endpoint not in application.view_functions:
-            application.add_url_rule(rule, endpoint=endpoint, view_func=lambda **_: "")
-
-
 @pytest.fixture
 def app(request, app_config) -> Iterator:
     if "smtp_server" in request.fixturenames:
         request.getfixturevalue("smtp_server")  # configure SMTP before the app reads it
     application = create_app(app_config)
-    _stand_in_for_missing_pages(application)
     with application.app_context():
         _empty_all_tables()
         yield application

@@ -111,30 +111,3 @@ def worker_env(app_config, smtp_server, tmp_path) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
     )
     return env
-
-
-# Endpoints the mails link to (URL contract). Stand-ins only while a blueprint does not
-# have them yet, so these tests run before the pages exist (tests/jobs/worker.py adds the
-# same in the scheduler subprocesses).
-CONTRACT_ENDPOINTS = {
-    "manage.show": "/termin/<token>",
-    "join.page": "/video/<token>",
-    "public.service": "/dienstleistungen/<slug>",
-}
-
-
-def add_missing_endpoints(app) -> None:
-    for endpoint, rule in CONTRACT_ENDPOINTS.items():
-        if endpoint not in app.view_functions:
-            app.add_url_rule(rule, endpoint=endpoint, view_func=lambda **_: "")
-
-
-@pytest.fixture(autouse=True)
-def mails_connected(request):
-    """Booking changes mail the citizen (the no-show mail among them), as in the app."""
-    if "app" not in request.fixturenames:
-        return
-    from visits import notifications
-
-    add_missing_endpoints(request.getfixturevalue("app"))
-    notifications.connect()

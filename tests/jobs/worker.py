@@ -8,10 +8,7 @@ Runs exactly what ``scheduler.py`` runs (``jobs.run_forever``, or ``jobs.run_onc
 - ``JOBS_NOW=<ISO instant>``: ``--once`` runs at that time (a restart after the lease of
   the killed process ran out);
 - ``START_AT=<unix time>``: wait until then, so two workers begin their rounds together;
-- ``BATCH=N``: reminder and delivery batches of N rows, so two workers take turns.
-
-It also adds stand-ins for the URL-contract endpoints the mails link to while a blueprint
-does not have them yet."""
+- ``BATCH=N``: reminder and delivery batches of N rows, so two workers take turns."""
 
 from __future__ import annotations
 
@@ -21,8 +18,7 @@ import sys
 import time
 from datetime import datetime
 
-from tests.jobs.conftest import add_missing_endpoints
-from visits import create_app, jobs, notifications, outbox, reminders
+from visits import create_app, jobs, outbox, reminders
 
 
 def hang_after(sends: int) -> None:
@@ -49,8 +45,6 @@ def main() -> None:
     if os.environ.get("BATCH"):
         reminders.BATCH_SIZE = jobs.DELIVERY_BATCH = int(os.environ["BATCH"])
     app = create_app()
-    add_missing_endpoints(app)
-    notifications.connect()
     if os.environ.get("START_AT"):
         time.sleep(max(0.0, float(os.environ["START_AT"]) - time.time()))
     if args.once:
