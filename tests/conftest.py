@@ -10,7 +10,6 @@ import os
 import secrets
 import time as _time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,11 +20,55 @@ from visits import create_app
 from visits.extensions import db
 from visits.language import compile_catalogues
 
+from . import days
 from .browser.support import axe_summary, chromium
+from .days import berlin, next_weekday  # noqa: F401  (the helpers tests import from here)
 from .factories import Factories
 from .mailserver import SmtpServer
 
 compile_catalogues()  # tests see the texts as they are in the .po files now
+
+TIMESHIFT = Path(__file__).resolve().parent / "timeshift"
+
+
+def pytest_configure(config) -> None:
+    """Start the suite's clock at ``days.NOW`` and let it tick: no test sees the machine's date.
+    Processes the suite starts read the same clock (tests/timeshift/sitecustomize.py)."""
+    import time_machine
+
+    os.environ["VISITS_TEST_CLOCK_OFFSET"] = repr(days.NOW.timestamp() - _time.time())
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TIMESHIFT), os.environ.get("PYTHONPATH")]))
+    config._visits_clock = time_machine.travel(days.NOW, tick=True)
+    config._visits_clock.start()
+    _cheap_password_hashing()
+
+
+def _cheap_password_hashing() -> None:
+    """Argon2id with argon2-cffi's cheapest parameters in this process: hashing at production
+    strength (RFC 9106's low-memory profile) was about a third of the suite's CPU. The hashes
+    are still Argon2id and carry their parameters, so checking works as in production."""
+    from argon2 import PasswordHasher, profiles
+
+    from visits import staff_accounts
+
+    staff_accounts._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked ``postgres`` need the PostgreSQL server itself (cut off, restarted): on a
+    SQLite run they are left out, not skipped; CI runs the suite on both."""
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    left_out = [item for item in items if item.get_closest_marker("postgres")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+
+
+def pytest_unconfigure(config) -> None:
+    clock = getattr(config, "_visits_clock", None)
+    if clock is not None:
+        clock.stop()
 
 BERLIN = "Europe/Berlin"
 
@@ -109,6 +152,19 @@ def _empty_all_tables() -> None:
     db.session.commit()
 
 
+def ready_database(app, fresh: bool) -> None:
+    """A fresh database gets its schema from the migrations; the session's shared one (the
+    PostgreSQL schema) is emptied instead."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if fresh:
+            upgrade(revision="heads")
+        else:
+            _empty_all_tables()
+        db.session.remove()
+
+
 @pytest.fixture
 def app_config(migrated, tmp_path) -> dict:
     """Override entries in a test (``app_config["HOLD_MINUTES"] = 5``) before using ``app``."""
@@ -161,15 +217,3 @@ def factories(app) -> Factories:
 @pytest.fixture
 def is_postgres(app) -> bool:
     return db.engine.dialect.name == "postgresql"
-
-
-def next_weekday(start: date, weekday: int) -> date:
-    """The first date on or after ``start`` that falls on ``weekday`` (0 = Monday)."""
-    return start + timedelta(days=(weekday - start.weekday()) % 7)
-
-
-def berlin(day: date, hour: int, minute: int = 0) -> datetime:
-    """A local Europe/Berlin wall-clock time as an aware instant (UTC)."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.combine(day, time(hour, minute), ZoneInfo(BERLIN)).astimezone(UTC)

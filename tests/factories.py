@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import g
 
-from visits import availability, clock
+from visits import clock
 from visits.booking import Citizen
 from visits.extensions import db
 from visits.models import Absence, BookingPause, OutboxMessage, Role, Service, StaffUser, WeeklyHours
 from visits.staff_accounts import create_user
+
+from . import days
 
 _numbers = itertools.count(1)
 
@@ -59,7 +61,7 @@ class Factories:
             min_notice_minutes=0,
             horizon_days=60,
             active=True,
-            created_at=datetime.now(UTC),
+            created_at=clock.now(),
         )
         return _stored(Service, defaults, fields)
 
@@ -85,7 +87,7 @@ class Factories:
 
     def absence(self, clerk: StaffUser, start: datetime, end: datetime, reason: str = "") -> Absence:
         fields = dict(clerk_id=clerk.id, start_at=start, end_at=end, reason=reason)
-        return _stored(Absence, {"created_at": datetime.now(UTC)}, fields)
+        return _stored(Absence, {"created_at": clock.now()}, fields)
 
     @staticmethod
     def booking_pause(email: str = "erika@example.org", *, now: datetime | None = None, **fields) -> BookingPause:
@@ -114,12 +116,8 @@ class Factories:
 
     @staticmethod
     def working_monday(weeks_ahead: int = 2) -> date:
-        """A Monday about ``weeks_ahead`` weeks ahead that is no public holiday."""
-        day = date.today() + timedelta(weeks=weeks_ahead)
-        day += timedelta(days=(7 - day.weekday()) % 7)
-        while availability.public_holidays(day, day):
-            day += timedelta(days=7)
-        return day
+        """The Monday ``weeks_ahead`` weeks after the suite's today: a working week (tests/days.py)."""
+        return days.TODAY + timedelta(weeks=weeks_ahead)
 
     def staff_client(self):
         """A test client for people who log in and out: tests keep one app context open and

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,10 +27,11 @@ import pytest
 import time_machine
 from werkzeug.serving import make_server
 
-from visits import create_app, outbox
+from visits import clock, create_app, outbox
 from visits.extensions import db
 
-from ..conftest import _empty_all_tables, _test_config, berlin, next_weekday
+from .. import days
+from ..conftest import _test_config, berlin, ready_database
 from ..factories import Factories
 from ..mailserver import SmtpServer, free_port
 from .support import SCREENSHOTS, axe_violations, chromium
@@ -39,18 +40,7 @@ MOBILE_WIDTH = 375
 JITSI_DOMAIN = "meet.visits.test"
 
 
-def _working_monday() -> date:
-    """A Monday ahead whose whole week has no public holiday in NRW (the state the tests use)."""
-    import holidays
-
-    day = next_weekday(date.today() + timedelta(days=14), 0)
-    closed = holidays.Germany(subdiv="NW", years=[day.year, day.year + 1, day.year + 2])
-    while any(day + timedelta(days=n) in closed for n in range(14)):
-        day += timedelta(days=7)
-    return day
-
-
-MONDAY = _working_monday()
+MONDAY = days.BOOKING_MONDAY  # a working week (tests/days.py)
 NOW = berlin(MONDAY, 9)  # the journeys start on this Monday, 09:00 Berlin time
 
 
@@ -73,7 +63,6 @@ class LiveServer:
         (other tests' mails may go out in the same round)."""
         import time
 
-        from visits import clock
 
         with self.app.app_context():
             outbox.deliver_due(clock.now() + timedelta(seconds=5))
@@ -100,7 +89,6 @@ class LiveServer:
 
 @pytest.fixture(scope="package")
 def live(migrated, tmp_path_factory) -> Iterator[LiveServer]:
-    from flask_migrate import upgrade
 
     folder = tmp_path_factory.mktemp("live")
     database_url = migrated
@@ -128,12 +116,7 @@ def live(migrated, tmp_path_factory) -> Iterator[LiveServer]:
     )
     with time_machine.travel(NOW, tick=True) as traveller:
         app = create_app(config)
-        with app.app_context():
-            if fresh:
-                upgrade(revision="heads")
-            else:
-                _empty_all_tables()
-            db.session.remove()
+        ready_database(app, fresh)
         server = make_server("127.0.0.1", port, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()

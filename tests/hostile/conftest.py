@@ -16,7 +16,8 @@ from visits import api_keys, availability, booking
 from visits.extensions import db
 from visits.models import WeeklyHours
 
-from ..conftest import berlin, next_weekday
+from .. import days
+from ..conftest import berlin
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
@@ -53,7 +54,7 @@ def client(app):
 
 
 def first_monday_without_holiday() -> date:
-    monday = next_weekday(date.today() + timedelta(days=14), 0)
+    monday = days.BOOKING_MONDAY
     while availability.public_holidays(monday, monday + timedelta(days=4)):
         monday += timedelta(days=7)
     return monday

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,10 +13,11 @@ from visits.booking import Citizen
 from visits.extensions import db
 from visits.models import Appointment, AuditEvent, BookingPause, Status
 
-from ..conftest import berlin, next_weekday
+from .. import days
+from ..conftest import berlin
 
 # A Monday well in the future, and "now" one week before it at 09:00 Berlin.
-MONDAY = next_weekday(date.today() + timedelta(days=14), 0)
+MONDAY = days.BOOKING_MONDAY
 NOW = berlin(MONDAY - timedelta(days=7), 9)
 
 
@@ -79,7 +80,7 @@ def test_time_outside_weekly_hours_is_refused(factories, service, two_clerks):
 def test_public_holiday_has_no_slots(factories, service, two_clerks):
     import holidays
 
-    today = date.today()
+    today = days.TODAY
     nw = holidays.country_holidays("DE", subdiv="NW", years=[today.year + 1, today.year + 2])
     holiday = min(d for d in nw if d.weekday() < 5)  # a weekday holiday, where the rules offer 8-12
     with pytest.raises(booking.SlotUnavailable):

@@ -10,9 +10,10 @@ from icalendar import Calendar
 from visits import booking, calendar
 from visits.booking import Citizen
 
-from ..conftest import berlin, next_weekday
+from .. import days
+from ..conftest import berlin
 
-MONDAY = next_weekday(date.today() + timedelta(days=14), 0)
+MONDAY = days.BOOKING_MONDAY
 NOW = berlin(MONDAY - timedelta(days=7), 9)
 
 

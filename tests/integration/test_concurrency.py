@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -15,7 +15,8 @@ from visits import booking
 from visits.extensions import db
 from visits.models import Appointment, Service
 
-from ..conftest import berlin, next_weekday
+from .. import days
+from ..conftest import berlin
 
 ATTEMPTS = 50
 
@@ -54,7 +55,7 @@ def _race(app, service_id: int, start, now, citizen_for) -> Counter:
 def test_fifty_concurrent_attempts_at_one_slot_of_two_clerks_book_exactly_two(app, factories):
     service = factories.service(duration_minutes=30)
     clerks = [factories.clerk([service]), factories.clerk([service])]
-    monday = next_weekday(date.today() + timedelta(days=14), 0)
+    monday = days.BOOKING_MONDAY
     start, now = berlin(monday, 9), berlin(monday - timedelta(days=3), 9)
 
     outcomes = _race(
@@ -72,7 +73,7 @@ def test_one_person_clicking_fifty_times_at_once_gets_one_hold(app, factories):
     service = factories.service(duration_minutes=30)
     factories.clerk([service])
     factories.clerk([service])
-    monday = next_weekday(date.today() + timedelta(days=14), 0)
+    monday = days.BOOKING_MONDAY
     start, now = berlin(monday, 10), berlin(monday - timedelta(days=3), 9)
     same = factories.citizen(email="doppelklick@example.org")
 

@@ -108,6 +108,7 @@ def worker_env(app_config, smtp_server, tmp_path) -> dict[str, str]:
         LOG_LEVEL="INFO",
         RUN_JOBS_IN_PROCESS="false",
         SCHEDULER_METRICS_PORT="0",
-        PYTHONPATH=str(ROOT),
+        # ROOT first; then what the suite put there (tests/timeshift: the suite's clock).
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
     return env

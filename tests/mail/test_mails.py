@@ -17,11 +17,12 @@ from visits.events import appointment_changed
 from visits.extensions import db
 from visits.models import OutboxMessage, Status
 
-from ..conftest import berlin, next_weekday
+from .. import days
+from ..conftest import berlin
 from ..factories import HOUSING_BENEFIT
 
 # A Monday two weeks ahead; "now" is 09:00 Berlin time a week before it.
-MONDAY = next_weekday(date.today() + timedelta(days=14), 0)
+MONDAY = days.BOOKING_MONDAY
 NOW = berlin(MONDAY - timedelta(days=7), 9)
 
 

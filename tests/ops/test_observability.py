@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from visits import booking, create_app, jobs
+from visits import booking, clock, create_app, jobs
 from visits.extensions import db
 from visits.observability import JsonFormatter
 
-from ..conftest import _test_config, berlin, next_weekday
+from .. import days
+from ..conftest import _test_config, berlin
 
 
 def _sample(metrics_text: str, name: str, **labels: str) -> float:
@@ -179,7 +180,7 @@ def test_metrics_count_requests_per_endpoint(client):
 def test_metrics_count_bookings_by_kind(app, client, factories):
     service = factories.service()
     factories.clerk([service])
-    monday = next_weekday(date.today() + timedelta(days=7), 0)
+    monday = days.TODAY + timedelta(days=7)
     now = berlin(monday - timedelta(days=3), 9)
     before = client.get("/metrics").text
     held = booking.hold(service, berlin(monday, 8), factories.citizen(), now=now).appointment
@@ -194,7 +195,7 @@ def test_metrics_count_bookings_by_kind(app, client, factories):
 def test_metrics_count_mails_sent_and_job_runs(app, client, smtp_server):
     from email.message import EmailMessage
 
-    from visits import clock, outbox
+    from visits import outbox
 
     now = clock.now()
     message = EmailMessage()

@@ -13,10 +13,11 @@ from flask.testing import FlaskClient
 
 from visits import outbox
 
-from ..conftest import berlin, next_weekday
+from .. import days
+from ..conftest import berlin
 from ..factories import HOUSING_BENEFIT
 
-MONDAY = next_weekday(date.today() + timedelta(days=14), 0)
+MONDAY = days.BOOKING_MONDAY
 NOW = berlin(MONDAY - timedelta(days=7), 9)
 
 MANAGE_LINK = re.compile(r"https://visits\.test(/termin/[A-Za-z0-9_-]+)")

@@ -12,6 +12,7 @@ from visits import booking
 from visits.extensions import db
 from visits.models import AuditEvent, Status
 
+from .. import days
 from .conftest import STAFF_PAGES, berlin
 
 
@@ -106,7 +107,7 @@ def test_clerk_cancels_with_a_message_to_the_citizen(clerk_client, appointment):
 def test_agenda_shows_public_holidays(clerk_client):
     from datetime import date
 
-    today = date.today()
+    today = days.TODAY
     christmas = date(today.year if (today.month, today.day) <= (12, 25) else today.year + 1, 12, 25)
     page = clerk_client.get(f"/staff/?date={christmas.isoformat()}").get_data(as_text=True)
     assert "Feiertag: Erster Weihnachtstag" in page

@@ -3,12 +3,12 @@ silently strands a booked appointment."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from visits import availability, booking, staffing
+from visits import availability, booking, clock, staffing
 from visits.extensions import db
 from visits.models import Absence, AuditEvent, OutboxMessage, Status, WeeklyHours
 
@@ -48,9 +48,9 @@ def test_clerk_adds_hours_for_some_services_and_the_preview_shows_the_slots(
     assert (saturday.start_time, saturday.end_time) == (time(9), time(10))
     assert [s.id for s in saturday.services] == [other.id]
     saturday_date = monday + timedelta(days=5)
-    slots = availability.free_slots(other, saturday_date, saturday_date, datetime.now(UTC))
+    slots = availability.free_slots(other, saturday_date, saturday_date, clock.now())
     assert [s.start for s in slots] == [berlin(saturday_date, 9), berlin(saturday_date, 9, 30)]
-    assert availability.free_slots(service, saturday_date, saturday_date, datetime.now(UTC)) == []
+    assert availability.free_slots(service, saturday_date, saturday_date, clock.now()) == []
     page = clerk_client.get("/staff/hours?weeks=4").get_data(as_text=True)
     preview = page.split('id="preview"')[1]
     assert "Bewohnerparkausweis</strong>: 09:00, 09:30" in preview
@@ -189,8 +189,8 @@ def test_absences_page_shows_public_holidays_of_the_state(clerk_client):
 
 
 def test_stranded_detection_is_plain_python_on_the_database(app, clerk, booked):
-    staffing.remove_weekly_hours(monday_hours(clerk), by=clerk, now=datetime.now(UTC))
-    (stranded,) = staffing.stranded_appointments(clerk, datetime.now(UTC))
+    staffing.remove_weekly_hours(monday_hours(clerk), by=clerk, now=clock.now())
+    (stranded,) = staffing.stranded_appointments(clerk, clock.now())
     assert stranded.appointment.id == booked.id and stranded.outside_hours
 
 

@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from visits import availability, booking
+from visits import availability, booking, clock
 from visits.extensions import db
 from visits.models import Absence, AuditEvent
 
@@ -113,7 +113,7 @@ def test_uploaded_events_become_busy_times_no_citizen_can_book(clerk_client, cle
         berlin(monday, 10),
         "Dienstbesprechung",
     )
-    now = datetime.now(UTC)
+    now = clock.now()
     assert availability.slot_at(service, berlin(monday, 9), now) is None
     assert availability.slot_at(service, berlin(monday, 9, 30), now) is None
     assert availability.slot_at(service, berlin(monday, 10), now) is not None
@@ -127,7 +127,7 @@ def test_a_new_upload_replaces_the_previous_busy_times(clerk_client, clerk, mond
         end_at=berlin(monday, 15),
         reason="Urlaub",
         source="manual",
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     db.session.add(factories_manual)
     db.session.commit()

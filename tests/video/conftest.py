@@ -4,7 +4,7 @@ what a Jitsi server with token authentication checks (prosody mod_auth_token).""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import jwt
 import pytest
@@ -13,10 +13,11 @@ import time_machine
 from visits import booking
 from visits.models import Appointment
 
-from ..conftest import berlin, next_weekday
+from .. import days
+from ..conftest import berlin
 
 # A Monday well in the future; the booking is made a week before it.
-MONDAY = next_weekday(date.today() + timedelta(days=14), 0)
+MONDAY = days.BOOKING_MONDAY
 BOOKED_AT = berlin(MONDAY - timedelta(days=7), 9)
 START = berlin(MONDAY, 9)  # 09:00 Berlin, 30 minutes
 OPENS = START - timedelta(minutes=10)  # JITSI_OPENS_MINUTES_BEFORE default
