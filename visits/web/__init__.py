@@ -70,7 +70,10 @@ def register(app: Flask) -> None:
             f"frame-ancestors 'none'; form-action {form_action}; base-uri 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # Requests to our own origin carry a Referer, to any other host (Jitsi...) none:
+        # Flask-WTF refuses a POST over https without a same-origin Referer
+        # (WTF_CSRF_SSL_STRICT), so "no-referrer" would break every form behind TLS.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 

@@ -135,7 +135,10 @@ def _citizen_page(appointment: Appointment, now: datetime, *, refused: bool = Fa
             **_details(appointment, now),
         )
     )
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # The page's URL carries the join token. "same-origin": its "join" POST (to us) carries
+    # the Referer Flask-WTF needs over https, while the 303 to Jitsi that answers it (and
+    # every other host) gets none, so the token never reaches Jitsi's logs.
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
