@@ -80,10 +80,9 @@ def test_deactivated_clerk_is_logged_out_and_cannot_log_in(admin_client, app, fa
     assert clerk_client.get("/staff/").status_code == 200
     assert admin_client.post(f"/admin/staff/{clerk.id}/deactivate").status_code == 302
     assert clerk_client.get("/staff/").status_code == 302  # session no longer valid
-    fresh = app.test_client()
-    assert (
-        fresh.post("/staff/login", data={"email": clerk.email, "password": STAFF_PASSWORD}).status_code != 302
-    )
+    refused = app.test_client().post("/staff/login", data={"email": clerk.email, "password": STAFF_PASSWORD})
+    # Refused: the login form again (200), not the redirect into the agenda (302).
+    assert refused.status_code == 200, (refused.status, refused.location, refused.text[:500])
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "staff.deactivated")) is not None
     admin_client.post(f"/admin/staff/{clerk.id}/reactivate")
     assert factories.login(app.test_client(), clerk)
@@ -105,7 +104,8 @@ def test_password_reset_replaces_the_old_password(admin_client, app, factories):
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     password = _shown_password(response.get_data(as_text=True))
     old = app.test_client().post("/staff/login", data={"email": clerk.email, "password": STAFF_PASSWORD})
-    assert old.status_code != 302
+    # Refused: the login form again (200), not the redirect into the agenda (302).
+    assert old.status_code == 200, (old.status, old.location, old.text[:500])
     new = app.test_client().post("/staff/login", data={"email": clerk.email, "password": password})
     assert new.status_code == 302
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "staff.password_reset"))

@@ -1,11 +1,14 @@
 """PostgreSQL goes away while the app serves: a clear 503, recovery by itself, nothing
-half-written. Always on PostgreSQL (production's database), whatever DATABASE_URL says."""
+half-written. On the PostgreSQL of the run (DATABASE_URL, a schema of its own) behind a TCP
+proxy that the tests stop and cut. Skipped in the SQLite run: SQLite is a file in the app's
+own process, with no server that could go away and no connection to cut (CI runs the suite
+on both databases, so these run there on PostgreSQL)."""
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
@@ -13,20 +16,21 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from visits import booking, create_app
+from visits import booking, clock, create_app
 from visits.events import appointment_changed
 from visits.extensions import db
 from visits.models import Appointment
 
-from ..conftest import _postgres_schema_url, _test_config, berlin, next_weekday
+from .. import days
+from ..conftest import _postgres_schema_url, _test_config, berlin
 from ..factories import Factories
 from .proxy import TcpProxy
 
 PG_URL = os.environ.get("DATABASE_URL", "")
-if not PG_URL.startswith("postgres"):
-    PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PG_URL = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+PG_URL = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1) if PG_URL.startswith("postgres") else ""
 
+# A database server going away does not apply to SQLite: the SQLite run leaves these out
+# (tests/conftest.py), the PostgreSQL run of CI has them.
 pytestmark = pytest.mark.postgres
 
 
@@ -76,7 +80,7 @@ def test_a_booking_cut_off_mid_transaction_leaves_nothing_half_written(proxied_a
     factories = Factories(app)
     service = factories.service()
     factories.clerk([service])
-    monday = next_weekday(date.today() + timedelta(days=14), 0)
+    monday = days.BOOKING_MONDAY
     now = berlin(monday - timedelta(days=3), 9)
 
     def cut_before_commit(kind, **_):
@@ -100,7 +104,7 @@ def test_a_booking_cut_off_mid_transaction_leaves_nothing_half_written(proxied_a
 
 
 def _free_start(service):
-    from visits import availability, clock
+    from visits import availability
 
     today = clock.now().date()
     return availability.free_slots(
@@ -207,7 +211,7 @@ def test_the_scheduler_survives_the_gap_and_catches_up(proxied_app, caplog):
     factories = Factories(app)
     service = factories.service()
     factories.clerk([service])
-    monday = next_weekday(date.today() + timedelta(days=14), 0)
+    monday = days.BOOKING_MONDAY
     booking.hold(service, berlin(monday, 8), factories.citizen(), now=berlin(monday - timedelta(days=3), 9))
     db.session.remove()
 

@@ -106,6 +106,9 @@ def test_the_booking_form_refuses_odd_values_clearly_and_books_nothing(app, clie
         "note": "",
         "consent": "y",
     }
+    # A NUL byte in any value is refused before a view runs (visits/web/__init__.py): 400;
+    # the rest reaches the form, whose validation names the field: 422.
+    refused_with = {"sql": 422, "huge": 422, "nul": 400}
     before = db.session.scalar(select(func.count()).select_from(Appointment))
     for field in ("name", "email", "phone", "language", "note"):
         for label in ("sql", "huge", "nul"):
@@ -114,7 +117,13 @@ def test_the_booking_form_refuses_odd_values_clearly_and_books_nothing(app, clie
             response = client.post(
                 "/dienstleistungen/wohngeld/buchen", data={**good, field: ODD_VALUES[label]}
             )
-            assert response.status_code in (400, 413, 422), (field, label, response.status_code)
+            assert response.status_code == refused_with[label], (
+                field,
+                label,
+                response.status,
+                response.location,
+                response.text[:300],
+            )
             assert db.session.scalar(select(func.count()).select_from(Appointment)) == before
     # What a person may well type is booked, and stored exactly as typed (no SQL ran).
     response = client.post("/dienstleistungen/wohngeld/buchen", data={**good, "name": ODD_VALUES["sql"]})

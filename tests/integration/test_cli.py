@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from visits.extensions import db
@@ -16,6 +17,7 @@ from visits.staff_accounts import by_email, check_password
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.processes  # runs `flask` in processes of its own
 def test_db_upgrade_builds_an_empty_database_from_nothing(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", "SECRET_KEY": "x"}
     flask = [sys.executable, "-m", "flask", "--app", "visits"]

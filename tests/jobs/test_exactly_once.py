@@ -15,14 +15,19 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from visits import clock, outbox
 from visits.extensions import db
 
+from ..waiting import job_runs, wait_until
 from .conftest import ROOT, confirmed_appointment, outbox_rows
+
+pytestmark = pytest.mark.processes
 
 
 @pytest.fixture
@@ -41,32 +46,68 @@ def due_reminders(app, factories):
     return 60
 
 
-def start_worker(env: dict, *args: str, **extra_env: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.jobs.worker", *args],
-        cwd=ROOT,
-        env={**env, **extra_env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+@dataclass
+class Worker:
+    """A worker process and the file its log goes to (readable while it runs)."""
+
+    process: subprocess.Popen
+    log: Path
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def start_worker(env: dict, log: Path, *args: str, **extra_env: str) -> Worker:
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.jobs.worker", *args],
+            cwd=ROOT,
+            env={**env, **extra_env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return Worker(process, log)
+
+
+def stop(worker: Worker, sig=signal.SIGTERM) -> str:
+    if worker.process.poll() is None:
+        worker.process.send_signal(sig)
+    worker.process.wait(timeout=30)
+    return worker.text()
+
+
+def wait_for_more_runs(workers: list[Worker], job: str, more: int, timeout: float = 30) -> None:
+    """Until each worker has finished ``more`` further runs of ``job`` (counted from now):
+    the run in flight now, if any, and at least one that began after this call."""
+    before = [job_runs(w.text(), job) for w in workers]
+
+    def seen() -> str:
+        return "; ".join(
+            f"worker {n} (exit {w.process.poll()}): {job_runs(w.text(), job) - b} more runs of {job}, "
+            f"log ends {w.text()[-1500:]!r}"
+            for n, (w, b) in enumerate(zip(workers, before, strict=True))
+        )
+
+    wait_until(
+        lambda: all(job_runs(w.text(), job) >= b + more for w, b in zip(workers, before, strict=True)),
+        timeout,
+        lambda: f"expected {more} more runs of {job} in each worker within {timeout} s: {seen()}",
     )
 
 
-def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> str:
-    if process.poll() is None:
-        process.send_signal(sig)
-    _, err = process.communicate(timeout=30)
-    return err
-
-
 def test_two_scheduler_processes_send_every_reminder_exactly_once(
-    app, smtp_server, worker_env, due_reminders
+    app, smtp_server, worker_env, due_reminders, tmp_path
 ):
     start_at = str(time.time() + 4)  # after both have imported everything: a real race
-    workers = [start_worker(worker_env, START_AT=start_at, BATCH="7") for _ in range(2)]
+    workers = [
+        start_worker(worker_env, tmp_path / f"worker-{n}.log", START_AT=start_at, BATCH="7") for n in range(2)
+    ]
     try:
         smtp_server.wait_for(due_reminders, timeout=60)
-        time.sleep(3)  # both keep sweeping and delivering: a duplicate would show now
+        # Both keep sweeping and delivering. Once each has queued twice more (nothing more
+        # can be queued after that) and then delivered twice more, a duplicate would show.
+        wait_for_more_runs(workers, "send_reminders", 2)
+        wait_for_more_runs(workers, "deliver_mail", 2)
     finally:
         logs = [stop(w) for w in workers]
 
@@ -86,22 +127,27 @@ def done_counts(log: str, job: str) -> int:
 
 
 def test_a_worker_killed_after_sending_before_recording_loses_no_reminder(
-    app, smtp_server, worker_env, due_reminders
+    app, smtp_server, worker_env, due_reminders, tmp_path
 ):
-    first = start_worker(worker_env, "--once", HANG_AFTER_SENDS="10")
+    first = start_worker(worker_env, tmp_path / "first.log", "--once", HANG_AFTER_SENDS="10")
     try:
         smtp_server.wait_for(10, timeout=60)
-        time.sleep(0.5)
-        assert first.poll() is None  # stuck between the SMTP send and the record
+        wait_until(
+            lambda: "HANGING after" in first.text() or first.process.poll() is not None,
+            30,
+            lambda: f"the worker never reported its hang: {first.text()[-3000:]}",
+        )
+        # Stuck between the SMTP send and the record (worker.py's HANG_AFTER_SENDS).
+        assert first.process.poll() is None, first.text()[-3000:]
     finally:
         stop(first, signal.SIGKILL)
     assert len(smtp_server.messages) == 10
 
     # A restart once the dead worker's lease ran out sends what it left behind.
-    later = datetime.now(UTC) + outbox.LEASE + timedelta(minutes=1)
-    second = start_worker(worker_env, "--once", JOBS_NOW=later.isoformat())
+    later = clock.now() + outbox.LEASE + timedelta(minutes=1)
+    second = start_worker(worker_env, tmp_path / "second.log", "--once", JOBS_NOW=later.isoformat())
     log = stop_when_done(second)
-    assert second.returncode == 0, log[-3000:]
+    assert second.process.returncode == 0, log[-3000:]
 
     queued = {row.message_id: row for row in outbox_rows("reminder")}
     received = Counter(m["Message-ID"] for m in smtp_server.messages)
@@ -114,9 +160,9 @@ def test_a_worker_killed_after_sending_before_recording_loses_no_reminder(
     assert all(row.status == "sent" for row in queued.values())
 
 
-def stop_when_done(process: subprocess.Popen) -> str:
-    _, err = process.communicate(timeout=120)
-    return err
+def stop_when_done(worker: Worker) -> str:
+    worker.process.wait(timeout=120)
+    return worker.text()
 
 
 def test_scheduler_py_once_runs_every_job_and_logs_each(app, worker_env):

@@ -45,6 +45,9 @@ from visits.models import OCCUPYING, Appointment, OutboxMessage, Service
 from ..conftest import _postgres_schema_url, _test_config
 from ..factories import Factories
 from ..mailserver import SmtpServer, free_port
+from ..waiting import job_runs, wait_until
+
+pytestmark = pytest.mark.processes
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "two-instances-share-this-secret-key"
@@ -263,6 +266,43 @@ def _log_in_at_a_and_open_agenda_at_b(bases: list[str], email: str) -> bool:
     return elsewhere.status == 200 and "/staff/login" not in elsewhere.url
 
 
+def _json_lines(log: Path) -> list[dict]:
+    """The JSON log lines written so far (a line still being written is left for later)."""
+    lines = []
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            with suppress(ValueError):
+                lines.append(json.loads(line))
+    return lines
+
+
+def _wait_for_more_runs(
+    logs: list[Path], job: str, more: int, processes: Processes, timeout: float = 30
+) -> None:
+    """Until each scheduler has finished ``more`` further runs of ``job`` (counted from now):
+    the run in flight now, if any, and at least one that began after this call."""
+    before = [job_runs(log.read_text(errors="replace"), job) for log in logs]
+
+    def done() -> bool:
+        processes.assert_alive()
+        return all(
+            job_runs(log.read_text(errors="replace"), job) >= n + more
+            for log, n in zip(logs, before, strict=True)
+        )
+
+    wait_until(
+        done,
+        timeout,
+        lambda: (
+            f"expected {more} more runs of {job} in each scheduler within {timeout} s: "
+            + "; ".join(
+                f"{log.name}: {job_runs(log.read_text(errors='replace'), job) - n}"
+                for log, n in zip(logs, before, strict=True)
+            )
+        ),
+    )
+
+
 def _scrape_sum(base: str, metric: str, **labels: str) -> float:
     from .test_observability import _sample
 
@@ -331,18 +371,21 @@ def test_two_instances_and_two_schedulers_book_each_slot_once_and_send_each_mail
         request_id = "proxy-req-0123456789abcdef"
         _, _, headers = _http("GET", f"{bases[1]}/", headers={"X-Request-ID": request_id})
         assert headers["X-Request-ID"] == request_id
-        time.sleep(0.3)
-        lines = [json.loads(line) for line in logs[1].read_text().splitlines() if line.startswith("{")]
-        mine = [line for line in lines if line.get("request_id") == request_id]
-        assert mine and mine[0]["logger"] == "visits.request" and mine[0]["route"] == "/"
+        mine = wait_until(  # the worker writes its line once the response is on its way
+            lambda: [line for line in _json_lines(logs[1]) if line.get("request_id") == request_id],
+            10,
+            lambda: f"no log line of web-b carries {request_id}: {logs[1].read_text()[-3000:]}",
+        )
+        assert mine[0]["logger"] == "visits.request" and mine[0]["route"] == "/", mine
 
         # 4. A clerk logged in through one instance is logged in at the other (same SECRET_KEY).
         assert _log_in_at_a_and_open_agenda_at_b(bases, clerk_email)
 
         # 5. Two schedulers: every mail due (confirmations, reminders) arrives exactly once.
         scheduler_metrics = free_port()
+        scheduler_logs = []
         for name, port in (("scheduler-1", scheduler_metrics), ("scheduler-2", 0)):
-            processes.start(
+            started = processes.start(
                 name,
                 [sys.executable, "scheduler.py"],
                 env
@@ -352,6 +395,7 @@ def test_two_instances_and_two_schedulers_book_each_slot_once_and_send_each_mail
                     "SCHEDULER_METRICS_PORT": str(port),
                 },
             )
+            scheduler_logs.append(started)
         with app.app_context():
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -367,7 +411,10 @@ def test_two_instances_and_two_schedulers_book_each_slot_once_and_send_each_mail
             db.engine.dispose()
         assert len(reminders) == REMINDED, rows
         assert all(status == "sent" for _, status in rows), rows
-        time.sleep(1)  # a second scheduler that was mid-send would show up now
+        # Both go on sweeping and delivering. Once each has queued twice more (nothing more
+        # can be queued after that) and then delivered twice more, a duplicate would show.
+        _wait_for_more_runs(scheduler_logs, "send_reminders", 2, processes)
+        _wait_for_more_runs(scheduler_logs, "deliver_mail", 2, processes)
         received = Counter(str(m["Message-ID"]) for m in smtp.messages)
         assert set(received) == message_ids
         assert all(count == 1 for count in received.values()), received

@@ -7,18 +7,19 @@ from __future__ import annotations
 import socket
 import subprocess
 import time as _time
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from sqlalchemy import update
 
-from visits import availability, booking, create_app
+from visits import availability, booking, clock, create_app
 from visits.extensions import db
 from visits.models import Appointment, Service, StaffUser, WeeklyHours
 
-from ..conftest import berlin, next_weekday
+from .. import days
+from ..conftest import berlin
 
 API = "/api/v1"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -26,7 +27,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 @pytest.fixture
 def monday(app) -> date:
-    day = next_weekday(date.today() + timedelta(days=14), 0)
+    day = days.BOOKING_MONDAY
     while availability.public_holidays(day, day):
         day += timedelta(days=7)
     return day
@@ -152,7 +153,7 @@ def test_slots_whose_time_has_come_drop_out_within_the_cached_minute(app, client
         assert listed(client, monday)[:2] == ["08:00", "08:30"]
         traveller.shift(timedelta(seconds=20))  # 08:00:10: the 08:00 slot has begun
         assert listed(client, monday)[:1] == ["08:30"]
-        now = datetime.now(UTC)
+        now = clock.now()
         fresh = availability.free_slots(db.session.get(Service, clerk.services[0].id), monday, monday, now)
         assert listed(client, monday) == [s.start.astimezone(BERLIN).strftime("%H:%M") for s in fresh]
 
@@ -196,7 +197,7 @@ def redis_url(tmp_path):
         process.wait(timeout=10)
 
 
-@pytest.fixture(params=["redis", "file"])
+@pytest.fixture(params=[pytest.param("redis", marks=pytest.mark.processes), "file"])
 def shared_store(request, app_config, tmp_path):
     """Two instances share the generation: through Redis, or (one host) through the file."""
     if request.param == "redis":
