@@ -10,15 +10,23 @@ FLASK  := $(BIN)/flask --app visits
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup translations db chromium lint bench clean
+.PHONY: run test test-on setup translations db chromium nginx faketime lint bench clean
 
 run: setup db
 	$(FLASK) seed-demo
 	@echo "Mails are written to instance/mail/ (set SMTP_HOST to send them)."
 	RUN_JOBS_IN_PROCESS=true $(FLASK) run --host $(HOST) --port $(PORT)
 
-test: setup chromium
+test: setup chromium nginx
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite as if it were another day: `make test-on DAY="2027-12-13 08:00:00"` moves the
+# whole process with libfaketime (see "Tests on other days" in the README). Browser tests and
+# tests that start other processes are left out: libfaketime hangs their timed waits.
+DAY ?= 2027-12-13 08:00:00
+LIBFAKETIME := /usr/lib/$(shell uname -m)-linux-gnu/faketime/libfaketime.so.1
+test-on: setup faketime
+	FAKETIME="@$(DAY)" LD_PRELOAD=$(LIBFAKETIME) $(BIN)/python -m pytest -m "not browser and not processes" $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed translations
 
@@ -39,6 +47,17 @@ chromium:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+# The deployment test (tests/deployment) puts Debian's nginx in front of gunicorn, as deploy/ does.
+nginx:
+	@test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
+	  else echo "The deployment test needs Debian's nginx: sudo apt-get install nginx" >&2; exit 1; fi; }
+
+faketime:
+	@test -e $(LIBFAKETIME) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; \
+	  else echo "make test-on needs Debian's libfaketime: sudo apt-get install faketime" >&2; exit 1; fi; }
 
 lint: setup
 	$(BIN)/ruff check visits tests scheduler.py config.py bench
