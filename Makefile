@@ -37,7 +37,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 translations: $(VENV)/.installed
-	@$(BIN)/python -c "from visits.language import compile_catalogues; compile_catalogues()"
+	@$(BIN)/python -c "from visits.core.language import compile_catalogues; compile_catalogues()"
 
 db: setup
 	$(FLASK) db upgrade

@@ -53,7 +53,7 @@ if os.environ.get("LOG_FORMAT", "text").lower() == "json":
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "visits.observability.JsonFormatter"}},
+        "formatters": {"json": {"()": "visits.ops.observability.JsonFormatter"}},
         "handlers": {
             "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
         },
@@ -61,7 +61,7 @@ if os.environ.get("LOG_FORMAT", "text").lower() == "json":
             "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False},
             "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
         },
-        # The app installs its own root handler in each worker (visits/observability.py).
+        # The app installs its own root handler in each worker (visits/ops/observability.py).
         "root": {"level": loglevel.upper(), "handlers": []},
     }
 

@@ -11,7 +11,7 @@ import logging
 
 from visits import create_app
 from visits.jobs import run_forever, run_once
-from visits.observability import serve_scheduler_metrics
+from visits.ops.observability import serve_scheduler_metrics
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -115,10 +115,12 @@ def seed(url: str, folder: Path) -> dict:
     offering the booking service; the 200 first free slots of that one, for the race."""
     from flask_migrate import upgrade
 
-    from visits import availability, clock, create_app
+    from visits import create_app
+    from visits.booking import availability
+    from visits.clerks.accounts import create_user
+    from visits.core import clock
     from visits.extensions import db
     from visits.models import Role, Service, WeeklyHours
-    from visits.staff_accounts import create_user
 
     app = create_app(
         {

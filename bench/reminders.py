@@ -93,7 +93,7 @@ def fill(count: int, now) -> None:
     from sqlalchemy import insert
 
     from tests.factories import Factories
-    from visits import links
+    from visits.booking import links
     from visits.extensions import db
     from visits.models import Appointment
 
@@ -151,9 +151,11 @@ def main() -> None:
 
     from tests.jobs.conftest import add_missing_endpoints
     from tests.mailserver import free_port
-    from visits import clock, create_app, jobs, reminders
+    from visits import create_app, jobs
+    from visits.core import clock
+    from visits.core.language import compile_catalogues
     from visits.extensions import db
-    from visits.language import compile_catalogues
+    from visits.mail import reminders
 
     compile_catalogues()
     port = free_port()

@@ -5,7 +5,7 @@ The office: one 30-minute service offered by 20 clerks, Monday to Friday 08:00-1
 change and the Easter holidays of NRW. Every clerk has a few days of leave and some hours of
 other duties, and half of the remaining slots are booked (random.Random(42), so every run
 sees the same office). Each scope gets the absences and bookings its database query would
-load (visits/availability.py), and is timed 200 times. Target: whole horizon p95 <= 20 ms.
+load (visits/booking/availability.py), and is timed 200 times. Target: whole horizon p95 <= 20 ms.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def _load_slot_engine():
-    """visits/slots.py by file path: the engine is pure, and the benchmark must not depend
+    """visits/booking/slots.py by file path: the engine is pure, and the benchmark must not depend
     on Flask or on the app package being importable at the moment."""
-    spec = importlib.util.spec_from_file_location("_visits_slots_bench", ROOT / "visits" / "slots.py")
+    spec = importlib.util.spec_from_file_location("_visits_slots_bench", ROOT / "visits" / "booking" / "slots.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while being built
     spec.loader.exec_module(module)

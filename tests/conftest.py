@@ -17,8 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 from visits import create_app
+from visits.core.language import compile_catalogues
 from visits.extensions import db
-from visits.language import compile_catalogues
 
 from . import days
 from .browser.support import axe_summary, chromium
@@ -49,7 +49,7 @@ def _cheap_password_hashing() -> None:
     are still Argon2id and carry their parameters, so checking works as in production."""
     from argon2 import PasswordHasher, profiles
 
-    from visits import staff_accounts
+    from visits.clerks import accounts as staff_accounts
 
     staff_accounts._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 

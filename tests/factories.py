@@ -8,11 +8,11 @@ from datetime import date, datetime, time, timedelta
 
 from flask import g
 
-from visits import clock
-from visits.booking import Citizen
+from visits.booking.operations import Citizen
+from visits.clerks.accounts import create_user
+from visits.core import clock
 from visits.extensions import db
 from visits.models import Absence, BookingPause, OutboxMessage, Role, Service, StaffUser, WeeklyHours
-from visits.staff_accounts import create_user
 
 from . import days
 

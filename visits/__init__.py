@@ -10,9 +10,8 @@ from flask import Flask
 from sqlalchemy import event
 
 from config import settings_from_environment
-
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .language import select_locale, translation_directories
+from visits.core.language import select_locale, translation_directories
+from visits.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +42,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         _tune_engine(db.engine)
 
-    from . import cli, jobs, notifications, slot_cache, web
+    from visits import jobs, web
+    from visits.booking import slot_cache
+    from visits.mail import notifications
+    from visits.ops import cli
 
     slot_cache.init_app(app)  # free-slot listings, invalidated after every relevant commit
     cli.register(app)

@@ -23,9 +23,13 @@ from datetime import UTC, datetime
 import click
 from flask import Flask
 
-from . import booking, clock, no_shows, outbox, reminders, retention
-from .events import job_ran
-from .extensions import db
+from visits.admin import retention
+from visits.booking import no_shows
+from visits.booking import operations as booking
+from visits.core import clock
+from visits.core.events import job_ran
+from visits.extensions import db
+from visits.mail import outbox, reminders
 
 log = logging.getLogger(__name__)
 

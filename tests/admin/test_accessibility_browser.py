@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from visits import clock
+from visits.core import clock
 
 from ..browser.support import axe_violations, open_page
 from .test_operations import _failed_mail, _pause

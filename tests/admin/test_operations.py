@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from visits import api_keys, booking, clock
+from visits.admin import api_keys
+from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import ApiKey, AuditEvent, BookingPause, OutboxMessage, Status
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from visits import api_keys
+from visits.admin import api_keys
 
 from ..conftest import berlin
 from ..factories import HOUSING_BENEFIT

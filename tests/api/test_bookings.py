@@ -9,8 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from visits import api_keys, booking, clock, links, outbox
+from visits.admin import api_keys
+from visits.booking import links
+from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
+from visits.mail import outbox
 from visits.models import ApiKey, Appointment, AuditEvent, OutboxMessage, Status
 
 from ..factories import STAFF_PASSWORD

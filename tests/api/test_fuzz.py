@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from visits import availability, clock
+from visits.booking import availability
+from visits.core import clock
 
 from .conftest import API
 

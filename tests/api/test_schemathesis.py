@@ -21,7 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode, checks
 
-from visits import api_keys, availability, booking, clock
+from visits.admin import api_keys
+from visits.booking import availability
+from visits.booking import operations as booking
+from visits.core import clock
 
 from .conftest import API
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from visits import booking
+from visits.booking import operations as booking
 
 from .conftest import API, berlin
 

@@ -27,8 +27,10 @@ import pytest
 import time_machine
 from werkzeug.serving import make_server
 
-from visits import clock, create_app, outbox
+from visits import create_app
+from visits.core import clock
 from visits.extensions import db
+from visits.mail import outbox
 
 from .. import days
 from ..conftest import _test_config, berlin, ready_database

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
-from visits import booking
+from visits.booking import operations as booking
 from visits.models import Appointment, Status
 
 from ..conftest import berlin

@@ -21,9 +21,10 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from visits import booking, clock
+from visits.booking import operations as booking
+from visits.core import clock
 from visits.models import Appointment, AuditEvent, Status
-from visits.web.public import slot_value
+from visits.web.public.views import slot_value
 
 from .. import days
 from ..browser.test_citizen_journey import TEXT as CITIZEN_TEXT

@@ -16,8 +16,10 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from visits import booking, clock, create_app
-from visits.events import appointment_changed
+from visits import create_app
+from visits.booking import operations as booking
+from visits.core import clock
+from visits.core.events import appointment_changed
 from visits.extensions import db
 from visits.models import Appointment
 
@@ -104,7 +106,7 @@ def test_a_booking_cut_off_mid_transaction_leaves_nothing_half_written(proxied_a
 
 
 def _free_start(service):
-    from visits import availability
+    from visits.booking import availability
 
     today = clock.now().date()
     return availability.free_slots(

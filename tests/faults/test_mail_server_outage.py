@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from visits import booking, jobs
+from visits import jobs
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import OutboxMessage
 

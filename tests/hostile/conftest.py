@@ -12,7 +12,9 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
-from visits import api_keys, availability, booking
+from visits.admin import api_keys
+from visits.booking import availability
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import WeeklyHours
 

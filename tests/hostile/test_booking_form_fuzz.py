@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
-from visits import availability, clock
+from visits.booking import availability
+from visits.core import clock
 from visits.extensions import db
 from visits.models import Appointment, AuditEvent, OutboxMessage
 

@@ -15,7 +15,9 @@ from datetime import timedelta
 from icalendar import Calendar
 from sqlalchemy import select
 
-from visits import audit, availability, booking, clock
+from visits.booking import availability
+from visits.booking import operations as booking
+from visits.core import audit, clock
 from visits.extensions import db
 from visits.jobs import deliver_mail
 from visits.models import Appointment, OutboxMessage, StaffUser
@@ -176,7 +178,7 @@ def test_a_staff_name_with_line_breaks_cannot_become_a_header_either(app, world)
     clerk = db.session.get(StaffUser, world.clerk.id)
     clerk.name = "Clara\r\nBcc: mallory@evil.example"
     db.session.commit()
-    from visits import calendar
+    from visits.booking import calendar
 
     data = calendar.appointment_ics(world.appointment, method="REQUEST")
     assert b"\r\nBcc:" not in data

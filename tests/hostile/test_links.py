@@ -10,7 +10,7 @@ import re
 import pytest
 import time_machine
 
-from visits import booking
+from visits.booking import operations as booking
 from visits.extensions import db
 
 from ..conftest import berlin

@@ -12,7 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from visits import availability, clock
+from visits.booking import availability
+from visits.core import clock
 from visits.extensions import db
 from visits.models import Appointment
 

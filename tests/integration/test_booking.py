@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from visits import booking, links
-from visits.booking import Citizen
+from visits.booking import links
+from visits.booking import operations as booking
+from visits.booking.operations import Citizen
 from visits.extensions import db
 from visits.models import Appointment, AuditEvent, BookingPause, Status
 
@@ -279,7 +280,7 @@ def test_buffers_keep_the_clerk_free_around_an_appointment(factories):
 
 
 def test_database_refuses_overlap_whatever_code_writes_it(factories, service):
-    """The guard is in the database: a direct insert that bypasses booking.py still fails."""
+    """The guard is in the database: a direct insert that bypasses visits.booking.operations still fails."""
     clerk = factories.clerk([service])
     appointment = booking.hold(service, berlin(MONDAY, 8), factories.citizen(), now=NOW).appointment
     clone = Appointment(

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from visits import booking, calendar
-from visits.booking import Citizen
+from visits.booking import calendar
+from visits.booking import operations as booking
+from visits.booking.operations import Citizen
 
 from .. import days
 from ..conftest import berlin

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from visits.clerks.accounts import by_email, check_password
 from visits.extensions import db
 from visits.models import Service, StaffUser, WeeklyHours
-from visits.staff_accounts import by_email, check_password
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from visits import booking
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import Appointment, Service
 

@@ -8,8 +8,8 @@ from email.utils import make_msgid
 
 from sqlalchemy import select
 
-from visits import outbox
 from visits.extensions import db
+from visits.mail import outbox
 from visits.models import OutboxMessage
 
 NOW = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)

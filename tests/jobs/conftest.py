@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from visits import booking, links
+from visits.booking import links
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import Appointment, OutboxMessage, Service, StaffUser, Status
 
@@ -30,7 +31,7 @@ def confirmed_appointment(
     language: str = "de",
     status: Status = Status.CONFIRMED,
 ) -> Appointment:
-    """A confirmed appointment as booking.py leaves it, without asking the slot engine
+    """A confirmed appointment as visits.booking.operations leaves it, without asking the slot engine
     (the subprocess tests book relative to the real clock, at any hour)."""
     uid = links.new_uid()
     end = start + timedelta(minutes=service.duration_minutes)

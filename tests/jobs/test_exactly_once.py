@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from visits import clock, outbox
+from visits.core import clock
 from visits.extensions import db
+from visits.mail import outbox
 
 from ..waiting import job_runs, wait_until
 from .conftest import ROOT, confirmed_appointment, outbox_rows

@@ -10,8 +10,12 @@ from sqlalchemy import select
 
 from tests.conftest import berlin, next_weekday
 from tests.factories import Factories
-from visits import availability, booking, clock, create_app, jobs, outbox
+from visits import create_app, jobs
+from visits.booking import availability
+from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
+from visits.mail import outbox
 from visits.models import OutboxMessage, Status
 
 MONDAY = next_weekday(date(2030, 3, 4), 0)

@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from tests.conftest import berlin, next_weekday
 from tests.factories import Factories
-from visits import booking, jobs, no_shows
+from visits import jobs
+from visits.booking import no_shows
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import Appointment, AuditEvent, BookingPause, Status
 

@@ -8,7 +8,10 @@ import pytest
 
 from tests.conftest import berlin, next_weekday
 from tests.factories import Factories
-from visits import booking, jobs, links, reminders
+from visits import jobs
+from visits.booking import links
+from visits.booking import operations as booking
+from visits.mail import reminders
 from visits.models import Appointment
 
 from .conftest import outbox_rows

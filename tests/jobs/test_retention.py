@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from tests.conftest import berlin, next_weekday
-from visits import booking, jobs
+from visits import jobs
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import Appointment, AuditEvent, BookingPause, OutboxMessage, Status
 

@@ -18,7 +18,8 @@ import sys
 import time
 from datetime import datetime
 
-from visits import create_app, jobs, outbox, reminders
+from visits import create_app, jobs
+from visits.mail import outbox, reminders
 
 
 def hang_after(sends: int) -> None:

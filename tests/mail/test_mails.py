@@ -11,10 +11,13 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from visits import booking, links, mail, notifications, outbox
-from visits.booking import Citizen
-from visits.events import appointment_changed
+from visits.booking import links
+from visits.booking import operations as booking
+from visits.booking.operations import Citizen
+from visits.core.events import appointment_changed
 from visits.extensions import db
+from visits.mail import compose as mail
+from visits.mail import notifications, outbox
 from visits.models import OutboxMessage, Status
 
 from .. import days

@@ -9,9 +9,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from visits import booking, clock, create_app, jobs
+from visits import create_app, jobs
+from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
-from visits.observability import JsonFormatter
+from visits.ops.observability import JsonFormatter
 
 from .. import days
 from ..conftest import _test_config, berlin
@@ -195,7 +197,7 @@ def test_metrics_count_bookings_by_kind(app, client, factories):
 def test_metrics_count_mails_sent_and_job_runs(app, client, smtp_server):
     from email.message import EmailMessage
 
-    from visits import outbox
+    from visits.mail import outbox
 
     now = clock.now()
     message = EmailMessage()

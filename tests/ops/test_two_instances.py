@@ -38,7 +38,10 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from visits import availability, booking, clock, create_app
+from visits import create_app
+from visits.booking import availability
+from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import OCCUPYING, Appointment, OutboxMessage, Service
 

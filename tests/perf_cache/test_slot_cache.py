@@ -1,4 +1,4 @@
-"""The cached slot listing (visits/slot_cache.py) never offers a slot that a committed change
+"""The cached slot listing (visits/booking/slot_cache.py) never offers a slot that a committed change
 took away: in the same instance, across two instances sharing Redis (or, on one host, the
 generation file), as holds run out and as time passes; and it can be switched off."""
 
@@ -14,7 +14,10 @@ import pytest
 import time_machine
 from sqlalchemy import update
 
-from visits import availability, booking, clock, create_app
+from visits import create_app
+from visits.booking import availability
+from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import Appointment, Service, StaffUser, WeeklyHours
 

@@ -11,7 +11,7 @@ import time_machine
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 
-from visits import outbox
+from visits.mail import outbox
 
 from .. import days
 from ..conftest import berlin

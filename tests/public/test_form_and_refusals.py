@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from visits import booking, links
+from visits.booking import links
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import Appointment
 

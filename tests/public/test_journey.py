@@ -9,7 +9,7 @@ from datetime import timedelta
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from visits import booking
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import Appointment, OutboxMessage, Status
 

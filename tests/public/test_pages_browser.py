@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from visits import booking
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import Appointment
 

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from visits import api_keys, booking
+from visits.admin import api_keys
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import Absence, ApiKey, Appointment, OutboxMessage, Status, WeeklyHours
 

@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from visits import booking
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import Absence, Appointment, Status, WeeklyHours
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from visits import booking
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import AuditEvent, Status
 

@@ -8,7 +8,10 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import select
 
-from visits import availability, booking, clock, staffing
+from visits.booking import availability
+from visits.booking import operations as booking
+from visits.clerks import staffing
+from visits.core import clock
 from visits.extensions import db
 from visits.models import Absence, AuditEvent, OutboxMessage, Status, WeeklyHours
 

@@ -10,7 +10,9 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from visits import availability, booking, clock
+from visits.booking import availability
+from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import Absence, AuditEvent
 

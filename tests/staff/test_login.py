@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from visits.clerks.accounts import check_password
 from visits.extensions import db
 from visits.models import AuditEvent
-from visits.staff_accounts import check_password
 
 from .conftest import login
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from visits import booking
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import Appointment, OutboxMessage, Status
 

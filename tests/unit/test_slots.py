@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 def _load_slot_engine():
     """The engine by file path: it is pure, so its tests need neither Flask nor the app
     package (whose __init__ builds the Flask app)."""
-    path = Path(__file__).resolve().parents[2] / "visits" / "slots.py"
+    path = Path(__file__).resolve().parents[2] / "visits" / "booking" / "slots.py"
     spec = importlib.util.spec_from_file_location("_visits_slots_under_test", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while being built

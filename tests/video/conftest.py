@@ -10,7 +10,7 @@ import jwt
 import pytest
 import time_machine
 
-from visits import booking
+from visits.booking import operations as booking
 from visits.models import Appointment
 
 from .. import days

@@ -10,9 +10,11 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from visits import booking, create_app, jitsi
+from visits import create_app
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import JoinEvent
+from visits.video import jitsi
 
 from .conftest import CLOSES, DOMAIN, OPENS, START, JitsiServer, at, book, join_path, token_from
 
@@ -177,7 +179,7 @@ def test_join_needs_the_forms_csrf_token(app_config, request):
 
 def test_without_a_secret_the_room_is_linked_without_token_and_the_log_says_so(app_config, request, caplog):
     app_config["JITSI_APP_SECRET"] = ""
-    with caplog.at_level(logging.WARNING, logger="visits.jitsi"):
+    with caplog.at_level(logging.WARNING, logger="visits.video.jitsi"):
         create_app(app_config)
     assert "JITSI_APP_SECRET is not set" in caplog.text
 

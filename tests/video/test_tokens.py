@@ -15,9 +15,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
-from visits import booking, jitsi
+from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import JoinEvent, OutboxMessage, Status
+from visits.video import jitsi
 
 from .conftest import (
     APP_ID,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from ..extensions import csrf
-from . import problems
+from visits.api import problems
+from visits.extensions import csrf
 
 SPEC_DESCRIPTION = """Book appointments with the city administration from a service portal.
 
@@ -51,7 +51,7 @@ class ProblemApi(Api):
 
 def register(app: Flask) -> None:
     """Attach the API and its OpenAPI document to the app."""
-    from .routes import bp
+    from visits.api.routes import bp
 
     app.config.setdefault("API_TITLE", "Visits API")
     app.config.setdefault("API_VERSION", "1")

@@ -14,7 +14,7 @@ from flask import Response, current_app, json, request
 from flask_babel import force_locale, lazy_gettext
 from werkzeug.exceptions import HTTPException
 
-from .. import booking
+from visits.booking import operations as booking
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "/api/v1/problems/"
@@ -217,7 +217,7 @@ def _retry_after() -> str:
     """Seconds until the limit that was hit resets (at least 1)."""
     import time
 
-    from ..extensions import limiter
+    from visits.extensions import limiter
 
     current = limiter.current_limit if request else None
     if current is None:

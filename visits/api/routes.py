@@ -1,4 +1,4 @@
-"""The routes of /api/v1. Thin: parse, call booking.py or availability.py, answer.
+"""The routes of /api/v1. Thin: parse, call visits.booking (operations, availability), answer.
 
 Who may do what:
 - anyone: list services and free slots; ask for a hold (the citizen confirms by the link in
@@ -18,11 +18,9 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from .. import api_keys, availability, booking, clock, links, slot_cache
-from ..extensions import db, limiter
-from ..models import ApiKey, Appointment, Service
-from . import problems
-from .schemas import (
+from visits.admin import api_keys
+from visits.api import problems
+from visits.api.schemas import (
     REFERENCE_RE,
     SLUG_RE,
     BookingRequestSchema,
@@ -31,6 +29,11 @@ from .schemas import (
     SlotListSchema,
     SlotQuerySchema,
 )
+from visits.booking import availability, links, slot_cache
+from visits.booking import operations as booking
+from visits.core import clock
+from visits.extensions import db, limiter
+from visits.models import ApiKey, Appointment, Service
 
 bp = Blueprint(
     "api",
@@ -209,7 +212,7 @@ def _add_days(day: date, days: int) -> date:
     "Book one with its exact `start`.",
 )
 def slots(query: dict, slug: str):
-    # The listing comes from visits/slot_cache.py (computed once per change, read at this
+    # The listing comes from visits/booking/slot_cache.py (computed once per change, read at this
     # moment) and its JSON is built once per answer: the same body SlotListSchema would
     # give (sorted keys, ISO 8601 with the Berlin offset), without marshmallow per slot.
     the_cache = slot_cache.cache()

@@ -10,13 +10,19 @@ from flask import Flask, abort, render_template, request
 from flask_babel import get_locale
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from ..extensions import db, login_manager
-from ..models import StaffUser
+from visits.extensions import db, login_manager
+from visits.models import StaffUser
 
 
 def register(app: Flask) -> None:
-    from .. import api, observability
-    from . import admin, feed, join, manage, public, staff
+    from visits import api
+    from visits.ops import observability
+    from visits.web import feed
+    from visits.web.admin import views as admin
+    from visits.web.join import views as join
+    from visits.web.manage import views as manage
+    from visits.web.public import views as public
+    from visits.web.staff import views as staff
 
     for blueprint in (public.bp, manage.bp, join.bp, staff.bp, admin.bp, feed.bp):
         app.register_blueprint(blueprint)
@@ -102,7 +108,7 @@ def _database_unavailable(error):
 def _error_page(code: int):
     def handler(error):
         if request.path.startswith("/api/"):
-            from ..api.problems import for_http_error
+            from visits.api.problems import for_http_error
 
             return for_http_error(error, code), code  # problem+json (RFC 9457)
         return render_template("errors/error.html", code=code), code

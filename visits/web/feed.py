@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 
-from .. import calendar, clock, staffing
+from visits.booking import calendar
+from visits.clerks import staffing
+from visits.core import clock
 
 bp = Blueprint("feed", __name__)
 

@@ -1,0 +1,72 @@
+"""API keys of service portals: created by an administrator, stored only as a hash.
+
+The plain key is shown once, when it is made; the database keeps its SHA-256 and a short
+prefix so admins can tell keys apart. A revoked key stops working at once."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from visits.booking import links
+from visits.core import audit, clock
+from visits.extensions import db
+from visits.models import ApiKey, StaffUser
+
+KEY_PREFIX = "vk_"
+# Writing last_used_at on every request would make each API read a write; a few minutes'
+# precision is enough to tell an admin whether a key is still in use.
+LAST_USED_PRECISION = timedelta(minutes=5)
+
+
+def create(name: str, by: StaffUser | None, *, now: datetime | None = None) -> tuple[ApiKey, str]:
+    """A new key for the portal ``name``; returns the row and the plain key (shown once)."""
+    now = now or clock.now()
+    name = " ".join((name or "").split())[:100]
+    if not name:
+        raise ValueError("an API key needs a name")
+    plain = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        name=name,
+        key_hash=links.token_hash(plain),
+        prefix=plain[:12],
+        active=True,
+        created_by_id=by.id if by else None,
+        created_at=now,
+    )
+    db.session.add(key)
+    db.session.flush()
+    audit.record("api_key.created", at=now, actor=by, obj=key, name=name, prefix=key.prefix)
+    db.session.commit()
+    return key, plain
+
+
+def verify(plain: str | None, *, now: datetime | None = None) -> ApiKey | None:
+    """The active key whose plain text is ``plain``; None for anything else."""
+    if not plain or len(plain) > 200 or not plain.isascii():
+        return None
+    key = db.session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == links.token_hash(plain), ApiKey.active.is_(True))
+    )
+    if key is None:
+        return None
+    now = now or clock.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+        key.last_used_at = now
+        db.session.commit()
+    return key
+
+
+def revoke(key: ApiKey, by: StaffUser | None, *, now: datetime | None = None) -> ApiKey:
+    """Switch the key off for good (a new one is made with ``create``)."""
+    now = now or clock.now()
+    key.active = False
+    audit.record("api_key.revoked", at=now, actor=by, obj=key, name=key.name, prefix=key.prefix)
+    db.session.commit()
+    return key
+
+
+def all_keys() -> list[ApiKey]:
+    return list(db.session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id.desc())))

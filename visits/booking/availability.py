@@ -1,0 +1,191 @@
+"""From the database to the slot engine: loads rules, absences, holidays and bookings and
+asks ``slots.free_slots`` which slots are free. Reads only; operations.py does the writing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_lib
+from flask import current_app
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from visits.booking import slots
+from visits.extensions import db
+from visits.models import OCCUPYING, Absence, Appointment, Service, StaffUser, Status, WeeklyHours
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+@lru_cache(maxsize=64)
+def _holidays_of_year(state: str, year: int) -> frozenset[date]:
+    return frozenset(holidays_lib.country_holidays("DE", subdiv=state, years=year).keys())
+
+
+def public_holidays(first_day: date, last_day: date, state: str | None = None) -> dict[date, str]:
+    """Public holidays of the configured state (HOLIDAY_STATE, default NW) with their names."""
+    state = state or current_app.config["HOLIDAY_STATE"]
+    found = holidays_lib.country_holidays(
+        "DE", subdiv=state, years=range(first_day.year, last_day.year + 1)
+    )
+    return {d: name for d, name in sorted(found.items()) if first_day <= d <= last_day}
+
+
+def holiday_dates(first_day: date, last_day: date) -> set[date]:
+    state = current_app.config["HOLIDAY_STATE"]
+    days: set[date] = set()
+    for year in range(first_day.year, last_day.year + 1):
+        days |= _holidays_of_year(state, year)
+    return {d for d in days if first_day <= d <= last_day}
+
+
+def service_rules(service: Service) -> slots.ServiceRules:
+    return slots.ServiceRules(
+        id=service.id,
+        duration=timedelta(minutes=service.duration_minutes),
+        buffer_before=timedelta(minutes=service.buffer_before_minutes),
+        buffer_after=timedelta(minutes=service.buffer_after_minutes),
+        min_notice=timedelta(minutes=service.min_notice_minutes),
+        horizon=timedelta(days=service.horizon_days),
+    )
+
+
+def bookable_clerks(service: Service) -> list[int]:
+    """Active clerks who offer the service."""
+    return bookable_clerk_ids(service.id)
+
+
+def bookable_clerk_ids(service_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(StaffUser.id)
+            .where(StaffUser.services.any(Service.id == service_id), StaffUser.active.is_(True))
+            .order_by(StaffUser.id)
+        )
+    )
+
+
+def weekly_rules(clerk_ids: Iterable[int]) -> list[slots.WeeklyRule]:
+    ids = list(clerk_ids)
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        select(WeeklyHours)
+        .where(WeeklyHours.clerk_id.in_(ids))
+        .options(selectinload(WeeklyHours.services))
+    )
+    return [
+        slots.WeeklyRule(
+            clerk_id=row.clerk_id,
+            weekday=row.weekday,
+            start=row.start_time,
+            end=row.end_time,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            service_ids=frozenset(s.id for s in row.services) or None,
+        )
+        for row in rows
+    ]
+
+
+def _local_range_utc(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """The UTC span that covers the local days, widened by a day for buffers."""
+    tz = zone()
+    start = datetime.combine(first_day - timedelta(days=1), time.min, tz)
+    end = datetime.combine(last_day + timedelta(days=2), time.min, tz)
+    return start, end
+
+
+def absences(clerk_ids: list[int], start: datetime, end: datetime) -> list[slots.Interval]:
+    if not clerk_ids:
+        return []
+    rows = db.session.execute(
+        select(Absence.clerk_id, Absence.start_at, Absence.end_at).where(
+            Absence.clerk_id.in_(clerk_ids), Absence.start_at < end, Absence.end_at > start
+        )
+    )
+    return [slots.Interval(c, s, e) for c, s, e in rows]
+
+
+def occupying_condition(now: datetime):
+    """Appointments that take a clerk's time: a hold counts only until it runs out."""
+    return or_(
+        Appointment.status.in_([s.value for s in OCCUPYING if s != Status.HELD]),
+        and_(Appointment.status == Status.HELD, Appointment.hold_expires_at > now),
+    )
+
+
+def booked(
+    clerk_ids: list[int], start: datetime, end: datetime, now: datetime, *, ignore: int | None = None
+) -> list[slots.Interval]:
+    """Blocked ranges of occupying appointments (``ignore``: one being rescheduled)."""
+    if not clerk_ids:
+        return []
+    query = select(Appointment.clerk_id, Appointment.blocked_from, Appointment.blocked_until).where(
+        Appointment.clerk_id.in_(clerk_ids),
+        Appointment.blocked_from < end,
+        Appointment.blocked_until > start,
+        occupying_condition(now),
+    )
+    if ignore is not None:
+        query = query.where(Appointment.id != ignore)
+    return [slots.Interval(c, s, e) for c, s, e in db.session.execute(query)]
+
+
+def free_slots(
+    service: Service,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    *,
+    clerk_ids: list[int] | None = None,
+    ignore_appointment: int | None = None,
+    rules: slots.ServiceRules | None = None,
+) -> list[slots.Slot]:
+    """Free slots of ``service`` on the local days first_day..last_day (inclusive).
+
+    ``rules`` replaces the service's own (slot_cache.py widens the horizon); then
+    ``service`` needs only its ``id``."""
+    ids = bookable_clerk_ids(service.id) if clerk_ids is None else clerk_ids
+    span_start, span_end = _local_range_utc(first_day, last_day)
+    return slots.free_slots(
+        service=rules or service_rules(service),
+        clerk_ids=ids,
+        rules=weekly_rules(ids),
+        absences=absences(ids, span_start, span_end),
+        booked=booked(ids, span_start, span_end, now, ignore=ignore_appointment),
+        holidays=holiday_dates(first_day, last_day),
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        tz=zone(),
+    )
+
+
+def slot_at(
+    service: Service, start: datetime, now: datetime, *, ignore_appointment: int | None = None
+) -> slots.Slot | None:
+    """The free slot of ``service`` starting exactly at ``start``, if there is one."""
+    day = start.astimezone(zone()).date()
+    for slot in free_slots(service, day, day, now, ignore_appointment=ignore_appointment):
+        if slot.start == start:
+            return slot
+    return None
+
+
+def next_free_slot(service: Service, after_day: date, now: datetime) -> slots.Slot | None:
+    """The first free slot on or after ``after_day``, within the service's horizon."""
+    last = (now + timedelta(days=service.horizon_days)).astimezone(zone()).date()
+    day = after_day
+    while day <= last:
+        chunk_end = min(day + timedelta(days=13), last)
+        found = free_slots(service, day, chunk_end, now)
+        if found:
+            return found[0]
+        day = chunk_end + timedelta(days=1)
+    return None

@@ -1,0 +1,243 @@
+"""Every iCalendar file the app produces or reads (RFC 5545/5546), in one place.
+
+Held to ../shared/SPEC-jitsi-ical.md: CRLF and folding come from the icalendar library;
+times are written in UTC (``...Z``) so no VTIMEZONE is needed; the UID is the appointment's
+random ``uid`` for its whole life and SEQUENCE its ``sequence``; text values are escaped by
+the library, and parameter values (CN) are cleaned of line breaks and quotes, so a name
+cannot add a property or a component."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parseaddr
+
+import recurring_ical_events
+from flask import current_app
+from flask_babel import force_locale, format_date, format_time, gettext
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
+
+from visits.booking import availability, links
+from visits.core import clock
+from visits.models import Appointment, Status
+
+PRODID = "-//Visits//Terminbuchung der Stadtverwaltung//DE"
+FEED_REFRESH = timedelta(minutes=15)
+MAX_UPLOADED_EVENTS = 5000
+
+
+class CalendarFileError(ValueError):
+    """An uploaded calendar file that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class BusyTime:
+    start: datetime  # aware UTC
+    end: datetime
+    summary: str
+
+
+def _param(value: str) -> str:
+    """A parameter value (CN) cannot hold line breaks or double quotes (RFC 5545 3.2)."""
+    return " ".join(value.replace('"', "'").split())[:200]
+
+
+def _organizer() -> vCalAddress:
+    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    organizer = vCalAddress(f"mailto:{address}")
+    if name:
+        organizer.params["CN"] = vText(_param(name))
+    return organizer
+
+
+def _attendee(appointment: Appointment, method: str | None) -> vCalAddress | None:
+    if not appointment.citizen_email:
+        return None
+    attendee = vCalAddress(f"mailto:{appointment.citizen_email}")
+    attendee.params["CN"] = vText(_param(appointment.citizen_name))
+    attendee.params["ROLE"] = "REQ-PARTICIPANT"
+    attendee.params["PARTSTAT"] = "DECLINED" if method == "CANCEL" else "ACCEPTED"
+    attendee.params["RSVP"] = "FALSE"
+    return attendee
+
+
+def _when(appointment: Appointment) -> str:
+    local = clock.local(appointment.start_at, availability.zone())
+    return f"{format_date(local.date(), 'full')}, {format_time(local.time(), 'short')}"
+
+
+def _summary(appointment: Appointment) -> str:
+    return gettext("Appointment: %(service)s", service=appointment.service.name(appointment.language))
+
+
+def _location(appointment: Appointment) -> str:
+    if appointment.is_video:
+        return gettext("Video call – join via the link in this appointment")
+    return appointment.service.address or gettext("On site")
+
+
+def _description(appointment: Appointment) -> str:
+    service = appointment.service
+    lines = [
+        service.name(appointment.language),
+        _when(appointment),
+        gettext("Reference: %(reference)s", reference=appointment.reference),
+        "",
+    ]
+    if appointment.is_video:
+        lines += [gettext("Join the video call:"), links.join_url(appointment), ""]
+    elif service.address:
+        lines += [gettext("Address: %(address)s", address=service.address), ""]
+    documents = service.documents(appointment.language)
+    if documents:
+        lines.append(gettext("Please have at hand:"))
+        lines += [f"- {doc}" for doc in documents]
+        lines.append("")
+    lines += [gettext("Change or cancel:"), links.manage_url(appointment)]
+    return "\n".join(lines)
+
+
+def _timed_event(appointment: Appointment, now: datetime) -> Event:
+    """The fields every event of an appointment has, in mails, downloads and the clerk's feed."""
+    event = Event()
+    event.add("uid", appointment.uid)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", appointment.start_at.astimezone(UTC))
+    event.add("dtend", appointment.end_at.astimezone(UTC))
+    event.add("sequence", appointment.sequence)
+    return event
+
+
+def _event(appointment: Appointment, method: str | None, now: datetime) -> Event:
+    event = _timed_event(appointment, now)
+    event.add("summary", _summary(appointment))
+    event.add("location", _location(appointment))
+    event.add("description", _description(appointment))
+    cancelled = method == "CANCEL" or appointment.status in (Status.CANCELLED, Status.EXPIRED)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    event.add("organizer", _organizer())
+    attendee = _attendee(appointment, method)
+    if attendee is not None:
+        event.add("attendee", attendee)
+    if appointment.is_video:
+        event.add("url", links.join_url(appointment))
+    if not cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", _summary(appointment))
+        alarm.add("trigger", timedelta(minutes=-30))
+        event.add_component(alarm)
+    return event
+
+
+def _calendar(method: str | None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    return calendar
+
+
+def appointment_ics(
+    appointment: Appointment, *, method: str | None, now: datetime | None = None
+) -> bytes:
+    """The appointment as a calendar file, in the citizen's language.
+
+    ``method``: "REQUEST" (booking or change, by mail), "CANCEL" (cancellation, by mail) or
+    None (a download from the manage page)."""
+    if method not in (None, "REQUEST", "CANCEL"):
+        raise ValueError(method)
+    now = now or clock.now()
+    with force_locale(appointment.language):
+        calendar = _calendar(method)
+        calendar.add_component(_event(appointment, method, now))
+        return calendar.to_ical()
+
+
+def _feed_event(appointment: Appointment, now: datetime) -> Event:
+    """A clerk's view of an appointment: service and reference, no citizen data (the feed
+    lands in a calendar program outside the city's systems; the agenda has the details)."""
+    event = _timed_event(appointment, now)
+    kind = gettext("video") if appointment.is_video else gettext("on site")
+    event.add("summary", f"{appointment.service.name('de')} ({kind}, {appointment.reference})")
+    cancelled = appointment.status in (Status.CANCELLED, Status.EXPIRED)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    event.add("last-modified", appointment.updated_at.astimezone(UTC))
+    return event
+
+
+def feed_ics(appointments: Iterable[Appointment], *, calendar_name: str, now: datetime) -> bytes:
+    """A clerk's subscription feed (webcal): no METHOD, refresh hints, stable UIDs."""
+    with force_locale("de"):
+        calendar = _calendar(None)
+        calendar.add("x-wr-calname", calendar_name)
+        calendar.add("x-published-ttl", FEED_REFRESH)
+        calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
+        for appointment in appointments:
+            calendar.add_component(_feed_event(appointment, now))
+        return calendar.to_ical()
+
+
+def _instant(value: date | datetime, tz) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # floating time: the clerk's own local time
+            value = value.replace(tzinfo=tz)
+        return value.astimezone(UTC)
+    return datetime.combine(value, time.min, tz).astimezone(UTC)
+
+
+def busy_times_from_ics(
+    data: bytes,
+    *,
+    tz=None,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+) -> list[BusyTime]:
+    """Busy times from a calendar file a clerk exported from their own calendar program.
+
+    Recurring events are expanded inside the window (default: from now for a year);
+    free (TRANSP:TRANSPARENT) and cancelled events are not busy. Anything that is not a
+    usable calendar raises CalendarFileError with a message for the clerk."""
+    tz = tz or availability.zone()
+    window_start = window_start or clock.now()
+    window_end = window_end or window_start + timedelta(days=366)
+    try:
+        calendar = Calendar.from_ical(data)
+    except Exception as exc:  # the parser raises several kinds on garbage
+        raise CalendarFileError(gettext("The file is not a valid iCalendar (.ics) file.")) from exc
+    if getattr(calendar, "name", "") != "VCALENDAR":
+        raise CalendarFileError(gettext("The file is not a valid iCalendar (.ics) file."))
+    if not calendar.walk("VEVENT"):
+        raise CalendarFileError(gettext("The file contains no events."))
+    try:
+        occurrences = recurring_ical_events.of(calendar).between(window_start, window_end)
+    except Exception as exc:
+        raise CalendarFileError(gettext("The events in the file could not be read.")) from exc
+    busy: list[BusyTime] = []
+    for event in occurrences:
+        if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+            continue
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+            continue
+        if "DTSTART" not in event:
+            continue
+        start = _instant(event.decoded("DTSTART"), tz)
+        if "DTEND" in event:
+            end = _instant(event.decoded("DTEND"), tz)
+        elif "DURATION" in event:
+            end = start + event.decoded("DURATION")
+        elif not isinstance(event.decoded("DTSTART"), datetime):
+            end = start + timedelta(days=1)
+        else:
+            continue  # an instant without duration blocks nothing
+        if end <= start:
+            continue
+        busy.append(BusyTime(start, end, " ".join(str(event.get("SUMMARY", "")).split())[:200]))
+        if len(busy) > MAX_UPLOADED_EVENTS:
+            raise CalendarFileError(gettext("The file contains too many events."))
+    return sorted(busy, key=lambda b: (b.start, b.end))

@@ -1,0 +1,182 @@
+"""No-shows: judged automatically for video appointments, and a gentle policy for repeats.
+
+A confirmed video appointment becomes ``no_show`` when its end plus NO_SHOW_GRACE_MINUTES
+has passed, the citizen never pressed "join", the clerk has not marked it, and the clerk
+was there (joined the room): if the clerk did not turn up either, the citizen is not to
+blame, and the clerk marks it. On-site appointments leave no join data: only the clerk can
+judge them. The job goes through ``booking.mark``, so the ``no_show`` event is announced
+(the citizen gets a friendly mail with a link to book again) as when a clerk marks it.
+
+Repeated no-shows (NO_SHOW_PAUSE_AFTER within NO_SHOW_WINDOW_DAYS, default 2 in 90 days)
+pause online booking for that email address for NO_SHOW_PAUSE_DAYS: a ``BookingPause``
+row, which ``booking`` refuses with ``BookingPaused``. This follows every ``no_show``
+event, the clerk's mark included. No-shows before an address's last pause do not count
+again: they led to that pause already (and lifting it forgives them). Staff can lift a
+pause early with ``lift_pause``; phone bookings by staff are never paused."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import exists, func, or_, select, text
+
+from visits.booking import operations as booking
+from visits.core import audit, clock
+from visits.core.events import appointment_changed
+from visits.extensions import db
+from visits.models import Appointment, BookingPause, JoinEvent, StaffUser, Status
+
+log = logging.getLogger(__name__)
+
+# BookingPause.reason of the pauses this module sets (a code: pages say it in their language).
+PAUSE_REASON = "repeated_no_shows"
+
+BATCH_SIZE = 100
+
+
+def _joined(role: str):
+    return exists().where(JoinEvent.appointment_id == Appointment.id, JoinEvent.role == role)
+
+
+def sweep(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
+    """Mark the video appointments nobody turned up to; returns how many were marked."""
+    grace = timedelta(minutes=int(current_app.config.get("NO_SHOW_GRACE_MINUTES", 15)))
+    ids = db.session.scalars(
+        select(Appointment.id)
+        .where(
+            Appointment.status == Status.CONFIRMED,
+            Appointment.room.is_not(None),
+            Appointment.end_at <= now - grace,
+            Appointment.marked_at.is_(None),
+            Appointment.citizen_joined_at.is_(None),
+            ~_joined("citizen"),
+            or_(Appointment.clerk_joined_at.is_not(None), _joined("clerk")),
+        )
+        .order_by(Appointment.end_at, Appointment.id)
+        .limit(batch_size)
+    ).all()
+    db.session.commit()
+    marked = 0
+    for appointment_id in ids:
+        marked += _mark_one(appointment_id, now)
+    return marked
+
+
+def _mark_one(appointment_id: int, now: datetime) -> int:
+    """Lock the row (a second worker skips it), check again, mark it in the same transaction."""
+    try:
+        appointment = db.session.scalar(
+            select(Appointment)
+            .where(
+                Appointment.id == appointment_id,
+                Appointment.status == Status.CONFIRMED,
+                Appointment.marked_at.is_(None),
+                Appointment.citizen_joined_at.is_(None),
+            )
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    except BaseException:
+        db.session.rollback()
+        raise
+    if appointment is None:
+        db.session.commit()
+        return 0  # another worker (or the clerk, or a late join) was first
+    try:
+        booking.mark(appointment, Status.NO_SHOW, by=None, now=now)  # commits, releases the lock
+    except booking.BookingError as exc:  # changed in between: leave it to the clerk
+        log.warning("appointment %s not marked as no-show: %s", appointment_id, exc.code)
+        return 0
+    return 1
+
+
+# -- repeated no-shows pause online booking ----------------------------------------------
+
+
+def _lock_address(email: str) -> None:
+    """Two no-shows of one address judged at once must see each other (PostgreSQL; SQLite
+    serialises every transaction anyway)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": "no-show:" + email}
+        )
+
+
+def pause_if_repeated(email: str, now: datetime) -> BookingPause | None:
+    """Pause online booking for ``email`` when its recent no-shows reach the limit (no commit)."""
+    config = current_app.config
+    limit = int(config.get("NO_SHOW_PAUSE_AFTER", 2))
+    if limit <= 0:
+        return None  # the policy is switched off
+    _lock_address(email)
+    if booking.active_pause(email, now) is not None:
+        return None
+    since = now - timedelta(days=int(config.get("NO_SHOW_WINDOW_DAYS", 90)))
+    last_pause = db.session.scalar(
+        select(func.max(BookingPause.created_at)).where(BookingPause.email == email)
+    )
+    if last_pause is not None and last_pause > since:
+        since = last_pause
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .where(
+            Appointment.citizen_email == email,
+            Appointment.status == Status.NO_SHOW,
+            Appointment.start_at > since,
+            Appointment.start_at <= now,
+        )
+    )
+    if count < limit:
+        return None
+    pause = BookingPause(
+        email=email,
+        paused_until=now + timedelta(days=int(config.get("NO_SHOW_PAUSE_DAYS", 30))),
+        reason=PAUSE_REASON,
+        created_at=now,
+    )
+    db.session.add(pause)
+    db.session.flush()
+    audit.record("booking_pause.created", at=now, actor_label="system", obj=pause, no_shows=count)
+    return pause
+
+
+def on_appointment_changed(kind: str, *, appointment: Appointment, now: datetime, **_extra) -> None:
+    """Every no-show (the job's or a clerk's mark) may complete a repeat: inside the same
+    transaction, so the pause commits with the mark."""
+    if kind == "no_show" and appointment.citizen_email:
+        pause_if_repeated(appointment.citizen_email, now)
+
+
+def connect() -> None:
+    """Subscribe once (blinker keys receivers by identity; a second call adds nothing)."""
+    appointment_changed.connect(on_appointment_changed, weak=False)
+
+
+def active_pauses(now: datetime) -> list[BookingPause]:
+    """Pauses in force now, the newest first (for the admin page)."""
+    return list(
+        db.session.scalars(
+            select(BookingPause)
+            .where(BookingPause.paused_until > now, BookingPause.lifted_at.is_(None))
+            .order_by(BookingPause.created_at.desc(), BookingPause.id.desc())
+        )
+    )
+
+
+def lift_pause(pause: BookingPause, by: StaffUser | None, now: datetime | None = None) -> BookingPause:
+    """A clerk or admin lets the address book online again at once (recorded in the audit
+    trail). Lifting a pause already lifted or run out changes nothing."""
+    now = now or clock.now()
+    try:
+        if pause.lifted_at is None and pause.paused_until > now:
+            pause.lifted_at = now
+            pause.lifted_by_id = by.id if by is not None else None
+            audit.record("booking_pause.lifted", at=now, actor=by, obj=pause)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return pause

@@ -1,0 +1,267 @@
+"""The mails a citizen gets about an appointment: composed here, queued in the outbox.
+
+``enqueue(kind, appointment, now=...)`` is what booking notifications, jobs, staff pages and
+the API call; ``compose`` builds the message without queuing it. Kinds:
+
+- ``confirm_request``: after a hold; the manage link opens a page with the confirm button.
+  No calendar file yet: a hold that is never confirmed must not linger in a calendar.
+- ``confirmation``, ``rescheduled``, ``reminder``: an iCalendar ``METHOD:REQUEST``.
+- ``cancellation``: ``METHOD:CANCEL`` if the citizen had a confirmed appointment (and so an
+  invitation to take back); for a mere hold the mail says so without a calendar file.
+- ``no_show``: friendly, with a link to book again.
+
+Held to ../shared/SPEC-jitsi-ical.md: the calendar is a ``text/calendar; method=...`` part
+inside ``multipart/alternative`` next to the text and HTML bodies, and the same file is
+attached as ``invite.ics`` (C10); every mail has Message-ID, Date, From, To, a subject in the
+citizen's language and ``Auto-Submitted: auto-generated`` (M1); names go into headers only
+as ``Address`` objects, after control characters are removed, so a line break in a name can
+neither add a header nor stop the mail (M2); links are absolute on PUBLIC_BASE_URL (M3)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from datetime import datetime, timedelta
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from babel.dates import format_date, format_time
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+
+from visits.booking import availability, calendar, links
+from visits.extensions import db
+from visits.mail import outbox
+from visits.models import Appointment, OutboxMessage, Status
+
+log = logging.getLogger(__name__)
+
+# The kinds of mail, and which calendar METHOD each carries (None: no calendar file).
+_METHODS: dict[str, str | None] = {
+    "confirm_request": None,
+    "confirmation": "REQUEST",
+    "rescheduled": "REQUEST",
+    "cancellation": "CANCEL",
+    "reminder": "REQUEST",
+    "no_show": None,
+}
+KINDS = tuple(_METHODS)
+
+# CRLF line ends (RFC 5322) and 7-bit transfer encodings for bodies (quoted-printable or
+# base64), so no relay needs 8BITMIME; raise on malformed headers instead of guessing.
+MAIL_POLICY = policy.SMTP.clone(cte_type="7bit", raise_on_defect=True)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+class UnknownMailKind(ValueError):
+    pass
+
+
+def _one_line(value: str, limit: int = 200) -> str:
+    """A header-safe single line: control characters (CR, LF, tab...) become spaces."""
+    return " ".join(_CONTROL.sub(" ", value or "").split())[:limit]
+
+
+def _sender() -> Address:
+    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    username, _, domain = address.partition("@")
+    return Address(display_name=_one_line(name), username=username, domain=domain)
+
+
+def deliverable_address(email: str | None) -> str | None:
+    """The address as mail servers need it: an internationalised domain in its ASCII
+    (punycode) form. None if it cannot go into a header at all (non-ASCII before the @,
+    refused at booking since; older rows may still have one)."""
+    if not email:
+        return None
+    try:
+        return validate_email(email, check_deliverability=False).ascii_email
+    except EmailNotValidError:
+        return None
+
+
+def _recipient(appointment: Appointment) -> Address:
+    return Address(
+        display_name=_one_line(appointment.citizen_name),
+        addr_spec=deliverable_address(appointment.citizen_email),
+    )
+
+
+def message_id_domain() -> str:
+    """MAIL_MESSAGE_ID_DOMAIN, else the sender's domain."""
+    configured = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN", "")
+    return configured or parseaddr(current_app.config["MAIL_FROM"])[1].partition("@")[2] or "visits"
+
+
+def default_dedupe_key(kind: str, appointment: Appointment, **extra) -> str:
+    """One mail per kind and version of the appointment: a reschedule (SEQUENCE raised)
+    earns new reminders; the same notice fired twice queues once."""
+    key = f"{kind}:{appointment.id}:{appointment.sequence}"
+    if kind == "reminder":
+        offset: timedelta = extra.get("offset") or timedelta(0)
+        key += f":{int(offset.total_seconds() // 60)}"
+    return key
+
+
+def _when(appointment: Appointment, language: str) -> dict[str, str]:
+    tz = availability.zone()
+    start = appointment.start_at.astimezone(tz)
+    end = appointment.end_at.astimezone(tz)
+    date_long = format_date(start.date(), "full", locale=language)
+    date_short = format_date(start.date(), "medium", locale=language)
+    start_time = format_time(start.time(), "short", locale=language)
+    end_time = format_time(end.time(), "short", locale=language)
+    return {
+        "date": date_long,
+        "date_short": date_short,
+        "start_time": start_time,
+        "end_time": end_time,
+        "when": gettext(
+            "%(date)s, %(start)s – %(end)s (German time)", date=date_long, start=start_time, end=end_time
+        ),
+        "when_short": gettext("%(date)s, %(start)s", date=date_short, start=start_time),
+    }
+
+
+def _subject(kind: str, service: str, when_short: str) -> str:
+    subjects = {
+        "confirm_request": gettext("Please confirm your appointment: %(service)s, %(when)s"),
+        "confirmation": gettext("Appointment confirmed: %(service)s, %(when)s"),
+        "rescheduled": gettext("Appointment moved: %(service)s, now %(when)s"),
+        "cancellation": gettext("Appointment cancelled: %(service)s, %(when)s"),
+        "reminder": gettext("Reminder: %(service)s, %(when)s"),
+        "no_show": gettext("We missed you: %(service)s, %(when)s"),
+    }
+    return _one_line(subjects[kind] % {"service": service, "when": when_short}, 250)
+
+
+def _context(kind: str, appointment: Appointment, now: datetime, extra: dict) -> dict:
+    language = appointment.language
+    service = appointment.service
+    when = _when(appointment, language)
+    context = {
+        "kind": kind,
+        "appointment": appointment,
+        "name": _one_line(appointment.citizen_name),
+        "reference": appointment.reference,
+        "service_name": service.name(language),
+        "documents": service.documents(language),
+        "is_video": appointment.is_video,
+        "address": service.address,
+        "manage_url": links.manage_url(appointment),
+        "join_url": links.join_url(appointment) if appointment.is_video else None,
+        "book_again_url": links.public_url("public.service", slug=service.slug),
+        "lang": language,
+        "opens_minutes": current_app.config.get("JITSI_OPENS_MINUTES_BEFORE", 10),
+        **when,
+    }
+    if kind == "confirm_request" and appointment.hold_expires_at is not None:
+        left = (appointment.hold_expires_at - now).total_seconds() / 60
+        context["hold_minutes"] = max(1, math.ceil(left))
+        expires = appointment.hold_expires_at.astimezone(availability.zone())
+        context["hold_until"] = format_time(expires.time(), "short", locale=language)
+    if kind == "cancellation":
+        context["reason"] = (extra.get("reason") or appointment.cancel_reason or "").strip()
+        context["by_city"] = extra.get("by") is not None
+    if kind == "rescheduled" and extra.get("old_start") is not None:
+        old = extra["old_start"].astimezone(availability.zone())
+        context["old_when"] = gettext(
+            "%(date)s, %(start)s",
+            date=format_date(old.date(), "full", locale=language),
+            start=format_time(old.time(), "short", locale=language),
+        )
+    return context
+
+
+def _render(template: str, context: dict) -> str:
+    # Straight from the Jinja environment: no request context processors (jobs have no
+    # request). Flask autoescapes .html templates and leaves .txt ones alone.
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
+def _method_for(kind: str, appointment: Appointment, extra: dict) -> str | None:
+    method = _METHODS[kind]
+    if kind == "cancellation" and not extra.get("was_confirmed", appointment.confirmed_at is not None):
+        return None  # a hold never reached a calendar: nothing to take back
+    return method
+
+
+def compose(kind: str, appointment: Appointment, *, now: datetime, **extra) -> EmailMessage:
+    """The complete mail for ``kind`` in the citizen's language (needs an app context)."""
+    if kind not in _METHODS:
+        raise UnknownMailKind(kind)
+    if not deliverable_address(appointment.citizen_email):
+        raise ValueError("appointment has no email address that can be mailed")
+    language = appointment.language if appointment.language in ("de", "en") else "de"
+    method = _method_for(kind, appointment, extra)
+    with force_locale(language):
+        context = _context(kind, appointment, now, extra)
+        context["method"] = method
+        subject = _subject(kind, context["service_name"], context["when_short"])
+        context["subject"] = subject
+        text = _render(f"mail/{kind}.txt", context)
+        html = _render(f"mail/{kind}.html", context)
+
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["From"] = _sender()
+    message["To"] = _recipient(appointment)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=message_id_domain())
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"  # the same, for Exchange
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    if method:
+        ics = calendar.appointment_ics(appointment, method=method, now=now)
+        # base64 keeps the file byte for byte (its CRLF line ends included); the MIME
+        # method equals the METHOD inside (C10).
+        message.add_alternative(
+            ics, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"}
+        )
+        message.make_mixed()
+        message.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
+    message["Content-Language"] = language  # after the body: set_content clears Content-*
+    return message
+
+
+def _wanted(kind: str, appointment: Appointment, now: datetime) -> bool:
+    """Whether a mail of ``kind`` still makes sense for the appointment as it is now."""
+    if not appointment.citizen_email:
+        return False  # booked by phone without an address
+    if not deliverable_address(appointment.citizen_email):
+        log.warning("appointment %s: address cannot be mailed, no %s mail", appointment.id, kind)
+        return False
+    status = appointment.status
+    if kind == "confirm_request":
+        return status == Status.HELD
+    if kind in ("confirmation", "rescheduled", "reminder"):
+        return status == Status.CONFIRMED and appointment.end_at > now
+    if kind == "cancellation":
+        return status == Status.CANCELLED
+    if kind == "no_show":
+        return status == Status.NO_SHOW
+    return False
+
+
+def enqueue(
+    kind: str, appointment: Appointment, *, now: datetime, dedupe_key: str | None = None, **extra
+) -> OutboxMessage | None:
+    """Queue the mail in the current transaction (no commit). None when the citizen has no
+    email, the appointment's state makes the mail pointless (a reminder for a cancelled
+    appointment), or the same mail was queued before (same dedupe key)."""
+    if kind not in _METHODS:
+        raise UnknownMailKind(kind)
+    if not _wanted(kind, appointment, now):
+        return None
+    key = dedupe_key or default_dedupe_key(kind, appointment, **extra)
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+        return None  # do not even compose: a repeat is cheap
+    message = compose(kind, appointment, now=now, **extra)
+    return outbox.add(message, kind=kind, dedupe_key=key, now=now, appointment=appointment)

@@ -1,0 +1,364 @@
+"""The tables, as typed SQLAlchemy 2 models, and the column types beside them (``types``).
+No business rules here: see ``visits.booking``. Invariants that must hold with several
+servers (no overlapping appointments, one outbox row per mail) are constraints in the
+migrations.
+
+All instants are ``UTCDateTime`` (aware UTC). Weekly hours are local wall-clock times
+(``time``) on purpose: a clerk's 08:00 stays 08:00 across daylight-saving changes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Time,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from visits.extensions import db
+from visits.models.types import UTCDateTime
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    ADMIN = "admin"
+
+
+class Status(StrEnum):
+    """An appointment's lifecycle: held -> confirmed -> attended | no_show; cancelled from
+    held or confirmed; an unconfirmed hold that runs out becomes expired."""
+
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+# Statuses that occupy the clerk's time. The database refuses two of these that overlap.
+OCCUPYING = (Status.HELD, Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW)
+OCCUPYING_SQL = "('held', 'confirmed', 'attended', 'no_show')"
+
+clerk_service = Table(
+    "clerk_service",
+    db.metadata,
+    Column("clerk_id", ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+)
+
+weekly_hours_service = Table(
+    "weekly_hours_service",
+    db.metadata,
+    Column("weekly_hours_id", ForeignKey("weekly_hours.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Service(db.Model):
+    """What a citizen comes for (Dienstleistung)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name_de: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    description_de: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    # One document per line.
+    documents_de: Mapped[str] = mapped_column(Text, default="")
+    documents_en: Mapped[str] = mapped_column(Text, default="")
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    video: Mapped[bool] = mapped_column(Boolean, default=True)
+    # For on-site services: where the citizen goes.
+    address: Mapped[str] = mapped_column(String(300), default="")
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    horizon_days: Mapped[int] = mapped_column(Integer, default=60)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    clerks: Mapped[list[StaffUser]] = relationship(
+        secondary=clerk_service, back_populates="services"
+    )
+
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        CheckConstraint(
+            "buffer_before_minutes >= 0 AND buffer_after_minutes >= 0", name="buffers_positive"
+        ),
+        CheckConstraint("min_notice_minutes >= 0 AND horizon_days > 0", name="window_positive"),
+    )
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" and self.name_en else self.name_de
+
+    def description(self, language: str) -> str:
+        return self.description_en if language == "en" and self.description_en else self.description_de
+
+    def documents(self, language: str) -> list[str]:
+        text_ = self.documents_en if language == "en" and self.documents_en else self.documents_de
+        return [line.strip() for line in text_.splitlines() if line.strip()]
+
+
+class StaffUser(UserMixin, db.Model):
+    """A clerk (Sachbearbeiter/in) or an administrator."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10), default=Role.CLERK)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # sha256 of the secret calendar-feed token; renewing replaces it, revoking the old URL.
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    services: Mapped[list[Service]] = relationship(
+        secondary=clerk_service, back_populates="clerks"
+    )
+    weekly_hours: Mapped[list[WeeklyHours]] = relationship(
+        back_populates="clerk", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (CheckConstraint("role IN ('clerk', 'admin')", name="role_known"),)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class WeeklyHours(db.Model):
+    """A clerk's recurring availability: one interval on one weekday, in local time."""
+
+    __tablename__ = "weekly_hours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+    clerk: Mapped[StaffUser] = relationship(back_populates="weekly_hours")
+    # Empty means: every service the clerk offers.
+    services: Mapped[list[Service]] = relationship(secondary=weekly_hours_service)
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("end_time > start_time", name="ends_after_start"),
+    )
+
+
+class Absence(db.Model):
+    """Time a clerk cannot take appointments: leave, a meeting, or busy time from their own
+    calendar (``source='calendar'``)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    clerk: Mapped[StaffUser] = relationship()
+
+    __table_args__ = (CheckConstraint("end_at > start_at", name="ends_after_start"),)
+
+
+class Appointment(db.Model):
+    """A booked (or held) visit: one citizen, one clerk, one service, one time.
+
+    ``blocked_from``/``blocked_until`` are start/end widened by the service's buffers; the
+    database refuses two occupying appointments of one clerk whose blocked ranges overlap
+    (exclusion constraint on PostgreSQL, triggers on SQLite; see the first migration)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # iCalendar UID: random, stable for the appointment's whole life, never personal data.
+    uid: Mapped[str] = mapped_column(String(80), unique=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default=Status.HELD)
+    # iCalendar SEQUENCE: raised on every change the citizen is told about.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    citizen_name: Mapped[str] = mapped_column(String(200))
+    citizen_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    citizen_phone: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(5), default="de")
+    # Accessibility needs the citizen tells us (e.g. sign-language interpreter).
+    citizen_note: Mapped[str] = mapped_column(Text, default="")
+    internal_note: Mapped[str] = mapped_column(Text, default="")
+
+    booked_via: Mapped[str] = mapped_column(String(10), default="web")  # web | phone | api
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+
+    # sha256 of the citizen's secret links; the links themselves are never stored.
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    join_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Jitsi room name for video appointments.
+    room: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    citizen_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clerk_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    service: Mapped[Service] = relationship()
+    clerk: Mapped[StaffUser] = relationship(foreign_keys=[clerk_id])
+    booked_by: Mapped[StaffUser | None] = relationship(foreign_keys=[booked_by_id])
+
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="ends_after_start"),
+        CheckConstraint(
+            "blocked_from <= start_at AND blocked_until >= end_at", name="blocked_covers"
+        ),
+        CheckConstraint(
+            "status IN ('held', 'confirmed', 'attended', 'no_show', 'cancelled', 'expired')",
+            name="status_known",
+        ),
+        Index("ix_appointment_clerk_start", "clerk_id", "start_at"),
+        Index("ix_appointment_status_start", "status", "start_at"),
+        # One person cannot be in two places at once: a repeated submit of the same form
+        # finds this index instead of creating a second hold.
+        Index(
+            "uq_appointment_email_start_active",
+            "citizen_email",
+            "start_at",
+            unique=True,
+            sqlite_where=text("status IN ('held', 'confirmed')"),
+            postgresql_where=text("status IN ('held', 'confirmed')"),
+        ),
+    )
+
+    @property
+    def is_video(self) -> bool:
+        return self.room is not None
+
+
+class AuditEvent(db.Model):
+    """Who did what, when: every change by staff, and the citizen's and system's actions."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    # "citizen", "system", "api:<key name>" or the staff member's email at the time.
+    actor_label: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[StaffUser | None] = relationship()
+
+
+class OutboxMessage(db.Model):
+    """A mail, as a row first and sent second.
+
+    ``dedupe_key`` is unique: enqueuing the same notice twice (two workers, a retry) finds
+    the first row. ``message_id`` is stable, so a repeat after a crash is recognisable."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="SET NULL"), index=True
+    )
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    # The complete RFC 5322 message, as composed.
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+
+class ApiKey(db.Model):
+    """A service portal's key for the JSON API; only its hash is stored."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # shown to admins to tell keys apart
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JoinEvent(db.Model):
+    """Someone pressed "join" on a video appointment (the no-show job relies on it)."""
+
+    __tablename__ = "join_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(10))  # citizen | clerk
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BookingPause(db.Model):
+    """Online booking paused for an email address after repeated no-shows."""
+
+    __tablename__ = "booking_pause"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    paused_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))

@@ -1,0 +1,36 @@
+"""Command-line tasks: ``flask --app visits seed-demo`` and ``create-user``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from visits.clerks.accounts import AccountError, create_user
+from visits.extensions import db
+from visits.models import Role
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Add demo services, two clerks with weekly hours and an admin."""
+        from visits.ops.demo import seed_demo
+
+        credentials = seed_demo()
+        click.echo("Demo data is in place. Staff login at /staff/login with:")
+        for role, email, password in credentials:
+            click.echo(f"  {role:6} {email}  password: {password}")
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice([Role.ADMIN.value, Role.CLERK.value]), required=True)
+    @click.option("--name", default="", help="Display name (default: the email address).")
+    @click.password_option(help="At least 10 characters; asked for when not given.")
+    def create_user_command(email: str, role: str, name: str, password: str) -> None:
+        """Create a staff account (clerk or admin)."""
+        try:
+            user = create_user(email, name or email, password, role)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+        click.echo(f"Created {user.role} {user.email}.")

@@ -1,0 +1,83 @@
+"""Demo data for the embedded default: a few services, two clerks with weekly hours, an admin."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from sqlalchemy import select
+
+from visits.clerks.accounts import create_user
+from visits.core import clock
+from visits.extensions import db
+from visits.models import Role, Service, StaffUser, WeeklyHours
+
+SERVICES = [
+    dict(
+        slug="wohngeld-beratung",
+        name_de="Wohngeldberatung",
+        name_en="Housing benefit advice",
+        description_de="Persönliche Beratung zum Wohngeld per Videoanruf.",
+        description_en="Personal advice on housing benefit by video call.",
+        documents_de="Personalausweis oder Reisepass\nMietvertrag\nEinkommensnachweise der letzten drei Monate",
+        documents_en="ID card or passport\nTenancy agreement\nProof of income for the last three months",
+        duration_minutes=30,
+        buffer_after_minutes=0,
+        video=True,
+    ),
+    dict(
+        slug="bewohnerparkausweis",
+        name_de="Bewohnerparkausweis",
+        name_en="Residents' parking permit",
+        description_de="Antrag auf einen Bewohnerparkausweis, per Videoanruf.",
+        description_en="Application for a residents' parking permit, by video call.",
+        documents_de="Personalausweis\nFahrzeugschein (Zulassungsbescheinigung Teil I)",
+        documents_en="ID card\nVehicle registration certificate (part I)",
+        duration_minutes=20,
+        video=True,
+    ),
+    dict(
+        slug="personalausweis",
+        name_de="Personalausweis beantragen",
+        name_en="Apply for an ID card",
+        description_de="Antrag auf einen neuen Personalausweis im Bürgerbüro.",
+        description_en="Application for a new ID card at the citizens' office.",
+        documents_de="Bisheriger Ausweis\nEin aktuelles biometrisches Passfoto",
+        documents_en="Current ID card\nA recent biometric passport photo",
+        duration_minutes=30,
+        video=False,
+        address="Bürgerbüro, Rathausplatz 1, 12345 Musterstadt",
+    ),
+]
+
+CLERKS = [
+    ("anna.schmidt@stadt.example", "Anna Schmidt", "demo-clerk-anna"),
+    ("jonas.weber@stadt.example", "Jonas Weber", "demo-clerk-jonas"),
+]
+ADMIN = ("admin@stadt.example", "Verwaltung Admin", "demo-admin-pass")
+
+# Mon-Fri 08:00-12:00, Tue and Thu also 14:00-18:00 (local time).
+HOURS = [(d, time(8), time(12)) for d in range(5)] + [(d, time(14), time(18)) for d in (1, 3)]
+
+
+def seed_demo() -> list[tuple[str, str, str]]:
+    """Add the demo data if it is not there yet; returns (role, email, password) to print."""
+    now = clock.now()
+    if db.session.scalar(select(Service).where(Service.slug == SERVICES[0]["slug"])) is None:
+        for spec in SERVICES:
+            db.session.add(Service(created_at=now, min_notice_minutes=60, horizon_days=60, **spec))
+        db.session.flush()
+    services = list(db.session.scalars(select(Service).where(Service.slug.in_([s["slug"] for s in SERVICES]))))
+    credentials = []
+    for email, name, password in CLERKS:
+        clerk = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+        if clerk is None:
+            clerk = create_user(email, name, password, Role.CLERK)
+            clerk.services = services
+            clerk.weekly_hours = [WeeklyHours(weekday=d, start_time=s, end_time=e) for d, s, e in HOURS]
+        credentials.append(("clerk", email, password))
+    email, name, password = ADMIN
+    if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:
+        create_user(email, name, password, Role.ADMIN)
+    credentials.append(("admin", email, password))
+    db.session.commit()
+    return credentials

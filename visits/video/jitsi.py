@@ -1,0 +1,292 @@
+"""Video appointments in the city's own Jitsi Meet: when a room is open, and its tokens.
+
+A Jitsi deployment with token authentication (prosody ``mod_auth_token``) lets a person into
+a room only with a JWT signed by us for exactly that room (see SPEC-jitsi-ical.md, J1-J8).
+We mint one fresh token per press of "join", for one person and one room, and hand it over
+only in the redirect to Jitsi: it is never stored, logged or mailed.
+
+Signing: RS256 with ``JITSI_PRIVATE_KEY_FILE`` and ``JITSI_KEY_ID`` (JaaS/ASAP
+deployments look the public key up by ``kid``), else HS256 with ``JITSI_APP_SECRET``.
+With neither (the embedded default) the app still links to the random room name, without
+a token; the log and the admin page say so."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from flask import current_app
+
+from visits.models import Appointment, StaffUser, Status
+
+log = logging.getLogger(__name__)
+
+# Jitsi's servers and ours may disagree by a few seconds; nbf reaches back this far.
+CLOCK_SKEW = timedelta(seconds=30)
+
+# Appointments whose room may be entered (inside the time window). A clerk may mark the
+# appointment attended or no-show during the call; a dropped call can still be rejoined.
+JOINABLE = (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW)
+
+
+class State(StrEnum):
+    """What the join page says about a video appointment right now."""
+
+    ON_SITE = "on_site"  # not a video appointment at all
+    UNCONFIRMED = "unconfirmed"  # held: the citizen has not confirmed by the mail's link yet
+    EXPIRED = "expired"  # a hold that was never confirmed
+    CANCELLED = "cancelled"
+    TOO_EARLY = "too_early"
+    OPEN = "open"
+    ENDED = "ended"
+
+
+class Mode(StrEnum):
+    RS256 = "RS256"
+    HS256 = "HS256"
+    NONE = "none"  # no secret configured: rooms without tokens
+
+
+class JitsiNotConfigured(RuntimeError):
+    """The signing key is missing or unreadable; no token can be minted."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a video appointment's room may be entered: from ``opens_at`` until ``closes_at``."""
+
+    opens_at: datetime
+    closes_at: datetime
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where "join" sends someone: ``url`` carries the token (if any) and is used once."""
+
+    url: str
+    signed: bool
+
+
+def window(appointment: Appointment) -> Window:
+    config = current_app.config
+    return Window(
+        opens_at=appointment.start_at - timedelta(minutes=config["JITSI_OPENS_MINUTES_BEFORE"]),
+        closes_at=appointment.end_at + timedelta(minutes=config["JITSI_GRACE_MINUTES_AFTER"]),
+    )
+
+
+def state(appointment: Appointment, now: datetime) -> State:
+    """The join page's state. Only ``State.OPEN`` gets a token."""
+    if not appointment.is_video:
+        return State.ON_SITE
+    if appointment.status == Status.CANCELLED:
+        return State.CANCELLED
+    if appointment.status == Status.EXPIRED:
+        return State.EXPIRED
+    if appointment.status == Status.HELD:
+        return State.UNCONFIRMED
+    times = window(appointment)
+    if now < times.opens_at:
+        return State.TOO_EARLY
+    if now >= times.closes_at:
+        return State.ENDED
+    if appointment.status not in JOINABLE:  # a status added later: refuse, do not guess
+        return State.ENDED
+    return State.OPEN
+
+
+# -- configuration -----------------------------------------------------------------------
+
+
+def mode() -> Mode:
+    config = current_app.config
+    if config.get("JITSI_PRIVATE_KEY_FILE"):
+        return Mode.RS256
+    if config.get("JITSI_APP_SECRET"):
+        return Mode.HS256
+    return Mode.NONE
+
+
+@lru_cache(maxsize=4)
+def _private_key(path: str, modified: float):
+    """The PEM private key, parsed once per file version (``modified`` refreshes the cache)."""
+    return serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+
+
+def _signing_key() -> tuple[Any, dict[str, str]]:
+    """(key, extra JWT headers) for the configured mode; JitsiNotConfigured if unusable."""
+    config = current_app.config
+    current = mode()
+    if current == Mode.RS256:
+        key_id = config.get("JITSI_KEY_ID", "")
+        if not key_id:
+            raise JitsiNotConfigured("JITSI_KEY_ID is required with JITSI_PRIVATE_KEY_FILE")
+        path = config["JITSI_PRIVATE_KEY_FILE"]
+        try:
+            key = _private_key(path, Path(path).stat().st_mtime)
+        except (OSError, ValueError, TypeError) as exc:
+            raise JitsiNotConfigured(f"JITSI_PRIVATE_KEY_FILE unreadable: {exc.__class__.__name__}") from exc
+        return key, {"kid": key_id}
+    if current == Mode.HS256:
+        return config["JITSI_APP_SECRET"], {}
+    raise JitsiNotConfigured("JITSI_APP_SECRET is not set")
+
+
+def status() -> dict[str, Any]:
+    """The video settings as the admin page shows them (no secrets in it).
+
+    ``tokens`` says whether rooms are protected; ``problem`` is a sentence in English for
+    the log, or None; ``problem_code`` is one of: no_secret, no_key_id, key_unreadable."""
+    config = current_app.config
+    current = mode()
+    problem: str | None = None
+    code: str | None = None
+    if current == Mode.NONE:
+        code = "no_secret"
+        problem = (
+            "JITSI_APP_SECRET is not set: video rooms are entered without a token, so anyone "
+            "who learns a room name can join it."
+        )
+    else:
+        try:
+            _signing_key()
+        except JitsiNotConfigured as exc:
+            code = "no_key_id" if "JITSI_KEY_ID" in str(exc) else "key_unreadable"
+            problem = f"{exc}: nobody can join a video appointment until this is fixed."
+    return {
+        "mode": current.value,
+        "tokens": current != Mode.NONE and problem is None,
+        "domain": config["JITSI_DOMAIN"],
+        "app_id": config["JITSI_APP_ID"],
+        "audience": config["JITSI_AUDIENCE"],
+        "subject": config["JITSI_SUBJECT"],
+        "key_id": config.get("JITSI_KEY_ID", "") if current == Mode.RS256 else "",
+        "opens_minutes_before": config["JITSI_OPENS_MINUTES_BEFORE"],
+        "grace_minutes_after": config["JITSI_GRACE_MINUTES_AFTER"],
+        "problem": problem,
+        "problem_code": code,
+    }
+
+
+def log_status(app) -> None:
+    """Say at start-up when video rooms are not protected by tokens (called once per app)."""
+    with app.app_context():
+        info = status()
+    if info["problem"]:
+        log.warning("Jitsi: %s", info["problem"])
+
+
+# -- tokens ------------------------------------------------------------------------------
+
+
+def citizen_id(appointment: Appointment) -> str:
+    """A stable, opaque id for the citizen of this appointment (never their email)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"jitsi-citizen:{appointment.uid}".encode(), hashlib.sha256)
+    return "citizen-" + digest.hexdigest()[:20]
+
+
+def claims(
+    appointment: Appointment,
+    *,
+    now: datetime,
+    user_id: str,
+    name: str,
+    email: str | None,
+    moderator: bool,
+) -> dict[str, Any]:
+    """The JWT payload for one person entering this appointment's room (SPEC J2-J6, J8).
+
+    ``lobby``/``lobby_bypass``/``affiliation`` serve deployments with the contrib plugins
+    token_lobby_ondemand, token_lobby_bypass and token_affiliation: the citizen waits in
+    the lobby, the clerk (moderator) admits them. Deployments without them ignore the keys."""
+    if not appointment.room:
+        raise ValueError("not a video appointment")
+    config = current_app.config
+    times = window(appointment)
+    user: dict[str, Any] = {
+        "id": user_id,
+        "name": name,
+        "moderator": moderator,
+        "affiliation": "owner" if moderator else "member",
+    }
+    if email:
+        user["email"] = email
+    if moderator:
+        user["lobby_bypass"] = True
+    else:
+        user["lobby"] = True
+    return {
+        "iss": config["JITSI_APP_ID"],
+        "aud": config["JITSI_AUDIENCE"],
+        "sub": config["JITSI_SUBJECT"],
+        "room": appointment.room,
+        "iat": int(now.timestamp()),
+        # Never before the room opens (minus the skew allowance), never after it closes, and
+        # short-lived: Jitsi checks the token only when entering, so a dropped call rejoins
+        # by pressing "join" again, which mints a fresh one.
+        "nbf": int((max(now, times.opens_at) - CLOCK_SKEW).timestamp()),
+        "exp": int(
+            min(times.closes_at, now + timedelta(minutes=config["JITSI_TOKEN_MINUTES"])).timestamp()
+        ),
+        "context": {"user": user},
+    }
+
+
+def mint(appointment: Appointment, *, now: datetime, **person: Any) -> str:
+    """A signed JWT for one person (see ``claims``) and this appointment's room.
+
+    Refuses outside the room's window: a token is minted only while the room is open."""
+    if state(appointment, now) != State.OPEN:
+        raise ValueError("the room is not open")
+    key, headers = _signing_key()
+    payload = claims(appointment, now=now, **person)
+    return jwt.encode(payload, key, algorithm=mode().value, headers=headers or None)
+
+
+def room_url(appointment: Appointment, token: str | None = None) -> str:
+    """https://JITSI_DOMAIN/ROOM, with ``?jwt=`` when there is a token.
+
+    JITSI_DOMAIN may carry a tenant path (``8x8.vc/vpaas-magic-cookie-…``) for JaaS."""
+    domain = current_app.config["JITSI_DOMAIN"].strip().strip("/")
+    domain = domain.removeprefix("https://").removeprefix("http://")
+    url = f"https://{domain}/{quote(appointment.room or '', safe='')}"
+    return f"{url}?jwt={token}" if token else url
+
+
+def entry_for_citizen(appointment: Appointment, now: datetime) -> Entry:
+    """Where the citizen's "join" leads: the room, with a fresh token when we sign."""
+    return _entry(
+        appointment,
+        now,
+        user_id=citizen_id(appointment),
+        name=appointment.citizen_name,
+        email=appointment.citizen_email,
+        moderator=False,
+    )
+
+
+def entry_for_clerk(appointment: Appointment, staff: StaffUser, now: datetime) -> Entry:
+    """Where a clerk's (or admin's) "join" leads: the same room, as moderator."""
+    return _entry(
+        appointment, now, user_id=f"staff-{staff.id}", name=staff.name, email=staff.email, moderator=True
+    )
+
+
+def _entry(appointment: Appointment, now: datetime, **person: Any) -> Entry:
+    if state(appointment, now) != State.OPEN:
+        raise ValueError("the room is not open")
+    if mode() == Mode.NONE:
+        log.info("Jitsi: appointment %s joined without a token (no JITSI_APP_SECRET)", appointment.id)
+        return Entry(url=room_url(appointment), signed=False)
+    return Entry(url=room_url(appointment, mint(appointment, now=now, **person)), signed=True)

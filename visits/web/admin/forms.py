@@ -1,0 +1,146 @@
+"""The administrators' forms (Flask-WTF: a CSRF token on every one; messages translated)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from visits.admin.operations import SERVICE_FIELDS, SLUG_PATTERN
+from visits.models import Role
+from visits.web.staff.forms import MultiCheckboxField
+
+
+def _minutes(label, *, minimum: int = 0, maximum: int = 24 * 60, default: int = 0) -> IntegerField:
+    return IntegerField(
+        label,
+        default=default,
+        validators=[
+            InputRequired(_l("Enter a number.")),
+            NumberRange(minimum, maximum, _l("Enter a number from %(min)s to %(max)s.")),
+        ],
+    )
+
+
+class ServiceForm(FlaskForm):
+    slug = StringField(
+        _l("Address part (slug)"),
+        filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
+        validators=[
+            DataRequired(_l("Enter the address part.")),
+            Length(max=80),
+            Regexp(
+                SLUG_PATTERN,
+                message=_l("Use only lower-case letters, digits and single hyphens, e.g. “id-card”."),
+            ),
+        ],
+    )
+    name_de = StringField(
+        _l("Name (German)"), validators=[DataRequired(_l("Enter the German name.")), Length(max=200)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), validators=[DataRequired(_l("Enter the English name.")), Length(max=200)]
+    )
+    description_de = TextAreaField(_l("Description (German)"), validators=[Optional(), Length(max=5000)])
+    description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=5000)])
+    documents_de = TextAreaField(
+        _l("Documents to bring (German, one per line)"), validators=[Optional(), Length(max=5000)]
+    )
+    documents_en = TextAreaField(
+        _l("Documents to bring (English, one per line)"), validators=[Optional(), Length(max=5000)]
+    )
+    duration_minutes = _minutes(_l("Duration (minutes)"), minimum=5, maximum=8 * 60, default=30)
+    buffer_before_minutes = _minutes(_l("Buffer before (minutes)"), maximum=120)
+    buffer_after_minutes = _minutes(_l("Buffer after (minutes)"), maximum=120)
+    video = RadioField(
+        _l("How the appointment takes place"),
+        choices=[SelectChoice("video", _l("By video")), SelectChoice("onsite", _l("On site"))],
+        default="video",
+        validators=[InputRequired(_l("Choose video or on site."))],
+    )
+    address = StringField(_l("Address (for on-site appointments)"), validators=[Optional(), Length(max=300)])
+    min_notice_minutes = _minutes(_l("Minimum notice (minutes)"), maximum=60 * 24 * 30, default=60)
+    horizon_days = _minutes(_l("Bookable ahead (days)"), minimum=1, maximum=366, default=60)
+    active = BooleanField(_l("Bookable (active)"), default=True)
+
+    def values(self) -> dict:
+        data = {name: getattr(self, name).data for name in SERVICE_FIELDS}
+        for key in ("description_de", "description_en", "documents_de", "documents_en"):
+            data[key] = (data[key] or "").strip()
+        data["name_de"] = data["name_de"].strip()
+        data["name_en"] = data["name_en"].strip()
+        data["video"] = self.video.data == "video"
+        data["address"] = (self.address.data or "").strip()
+        data["active"] = bool(data["active"])
+        return data
+
+
+ROLE_CHOICES = [
+    SelectChoice(Role.CLERK.value, _l("Clerk")),
+    SelectChoice(Role.ADMIN.value, _l("Administrator")),
+]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            DataRequired(_l("Enter the email address.")),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid email address.")),
+            Length(max=254),
+        ],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the name.")), Length(max=200)])
+    role = RadioField(
+        _l("Role"),
+        choices=ROLE_CHOICES,
+        default=Role.CLERK.value,
+        validators=[InputRequired(_l("Choose a role."))],
+    )
+    services = MultiCheckboxField(_l("Services this person offers"), coerce=int, validators=[Optional()])
+
+
+class StaffEditForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the name.")), Length(max=200)])
+    role = RadioField(_l("Role"), choices=ROLE_CHOICES, validators=[InputRequired(_l("Choose a role."))])
+    services = MultiCheckboxField(_l("Services this person offers"), coerce=int, validators=[Optional()])
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField(
+        _l("Name of the service portal"),
+        validators=[DataRequired(_l("Enter the portal's name.")), Length(max=100)],
+    )
+
+
+class ButtonForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    actor = SelectField(_l("Who"), validators=[Optional()], validate_choice=False)
+    action = SelectField(_l("Action"), validators=[Optional()], validate_choice=False)
+    date_from = DateField(_l("From (date)"), validators=[Optional()])
+    date_until = DateField(_l("Until (date)"), validators=[Optional()])
+
+
+class ReportForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    date_from = DateField(_l("From (date)"), validators=[Optional()])
+    date_until = DateField(_l("Until (date)"), validators=[Optional()])

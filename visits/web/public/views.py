@@ -1,0 +1,361 @@
+"""Pages for citizens: catalogue, slot picker, details form, "check your inbox", privacy.
+
+Submitting the details form places a hold (booking.hold); the mail with the link to
+confirm it goes out by itself (notifications.py listens to the booking). The same form sent
+twice finds the first hold (booking.hold returns it), so a double click never holds twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from babel.dates import format_date, format_time
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import func, or_, select
+
+from visits.booking import availability, slot_cache
+from visits.booking import operations as booking
+from visits.booking.slots import Slot
+from visits.core import clock
+from visits.extensions import db, limiter
+from visits.models import Appointment, Service, Status
+from visits.web.public.forms import DetailsForm
+
+bp = Blueprint("public", __name__)
+
+SESSION_HOLD = "public_hold"  # id of the hold this browser just placed (check-inbox page)
+
+
+# -- formatting and the week of slots (shared with manage.py) ------------------------------
+
+
+def page_language() -> str:
+    return str(get_locale() or "de")
+
+
+def local_date(day: date) -> str:
+    """"Montag, 30. November 2026" / "Monday, November 30, 2026"."""
+    return format_date(day, format="full", locale=page_language())
+
+
+def local_time(moment: datetime) -> str:
+    """"09:00 Uhr" / "09:00", in the city's time zone."""
+    language = page_language()
+    clock_time = format_time(moment.astimezone(availability.zone()), format="HH:mm", locale=language)
+    return f"{clock_time} Uhr" if language == "de" else clock_time
+
+
+def local_when(moment: datetime) -> str:
+    """"Montag, 30. November 2026, 09:00 Uhr": weekday, date and time in Europe/Berlin."""
+    local = moment.astimezone(availability.zone())
+    return _("%(date)s, %(time)s", date=local_date(local.date()), time=local_time(local))
+
+
+def slot_value(moment: datetime) -> str:
+    """A slot's start as it travels in forms and links: ISO 8601 in UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_start(value: str | None) -> datetime | None:
+    """The start a form or link sent, as an aware UTC instant; None for anything else."""
+    if not value or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    value: str  # ISO UTC
+    time: str  # "09:00 Uhr"
+    when: str  # "Montag, 30. November 2026, 09:00 Uhr" (the full accessible label)
+    id: str
+
+
+@dataclass(frozen=True)
+class DayOfSlots:
+    label: str
+    slots: list[SlotChoice]
+
+
+@dataclass(frozen=True)
+class Week:
+    """One week of free slots as the picker shows it, everything already formatted."""
+
+    monday: date
+    label: str
+    days: list[DayOfSlots]
+    previous: date | None
+    next: date | None
+    next_free: str | None  # when nothing is free this week: the next free slot, formatted
+    next_free_week: date | None
+
+
+def _choice(slot: Slot) -> SlotChoice:
+    value = slot_value(slot.start)
+    return SlotChoice(
+        value=value,
+        time=local_time(slot.start),
+        when=local_when(slot.start),
+        id="slot-" + value.replace(":", "").replace("-", ""),
+    )
+
+
+def week_of_slots(
+    service: Service,
+    asked: str | None,
+    now: datetime,
+    *,
+    ignore_appointment: int | None = None,
+    exclude: datetime | None = None,
+) -> Week:
+    """The week ``asked`` (any day of it, YYYY-MM-DD; default: this week) of free slots,
+    kept between this week and the last week of the service's booking horizon.
+
+    Rescheduling passes its own appointment as ``ignore_appointment`` (its buffers must not
+    hide the slots next to it) and its current time as ``exclude`` (no move to itself)."""
+    tz = availability.zone()
+    first = monday_of(now.astimezone(tz).date())
+    last = monday_of((now + timedelta(days=service.horizon_days)).astimezone(tz).date())
+    try:
+        monday = monday_of(date.fromisoformat(asked)) if asked else first
+    except ValueError:
+        monday = first
+    monday = min(max(monday, first), last)
+    sunday = monday + timedelta(days=6)
+    if ignore_appointment is None:  # the common case: from the cache (visits/booking/slot_cache.py)
+        found = slot_cache.free_slots(service, monday, sunday, now)
+    else:
+        found = availability.free_slots(
+            service, monday, sunday, now, ignore_appointment=ignore_appointment
+        )
+    by_day: dict[date, list[SlotChoice]] = {}
+    for slot in found:
+        if slot.start == exclude:
+            continue
+        by_day.setdefault(slot.start.astimezone(tz).date(), []).append(_choice(slot))
+    days = [DayOfSlots(local_date(day), choices) for day, choices in sorted(by_day.items())]
+    next_free = next_free_week = None
+    if not days:
+        upcoming = slot_cache.next_free_slot(service, sunday + timedelta(days=1), now)
+        if upcoming is not None:
+            next_free = local_when(upcoming.start)
+            next_free_week = monday_of(upcoming.start.astimezone(tz).date())
+    return Week(
+        monday=monday,
+        label=_("%(first)s to %(last)s", first=local_date(monday), last=local_date(sunday)),
+        days=days,
+        previous=monday - timedelta(days=7) if monday > first else None,
+        next=monday + timedelta(days=7) if monday < last else None,
+        next_free=next_free,
+        next_free_week=next_free_week,
+    )
+
+
+def _active_service(slug: str) -> Service:
+    service = db.session.scalar(select(Service).where(Service.slug == slug, Service.active.is_(True)))
+    if service is None:
+        abort(404)
+    return service
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    """All active services, searchable by name (German or English)."""
+    query = (request.args.get("q") or "").strip()[:100]
+    statement = select(Service).where(Service.active.is_(True))
+    if query:
+        pattern = "%" + query.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+        statement = statement.where(
+            or_(func.lower(Service.name_de).like(pattern), func.lower(Service.name_en).like(pattern))
+        )
+    services = db.session.scalars(statement).all()
+    language = page_language()
+    services = sorted(services, key=lambda s: s.name(language).lower())
+    return render_template("public/index.html", services=services, query=query)
+
+
+@bp.get("/dienstleistungen/<slug>")
+def service(slug: str):
+    """The slot picker: free slots of one week, one fieldset per day, radio buttons."""
+    service = _active_service(slug)
+    week = week_of_slots(service, request.args.get("week"), clock.now())
+    return render_template("public/service.html", service=service, week=week)
+
+
+@bp.route("/dienstleistungen/<slug>/buchen", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_BOOKING"], methods=["POST"])
+def details(slug: str):
+    """The details form for the chosen slot; sending it places the hold."""
+    service = _active_service(slug)
+    now = clock.now()
+    if request.method == "GET":
+        start = parse_start(request.args.get("start"))
+        if start is None or availability.slot_at(service, start, now) is None:
+            return _slot_gone(service, start)
+        form = DetailsForm(start=slot_value(start), language=page_language())
+        return _details_page(service, form, start)
+
+    form = DetailsForm()
+    start = parse_start(form.start.data)
+    if start is None:
+        return _slot_gone(service, None)
+    if not form.validate():
+        return _details_page(service, form, start, status=422)
+    citizen = booking.Citizen(
+        name=form.name.data,
+        email=form.email.data,
+        phone=form.phone.data or None,
+        language=form.language.data,
+        note=form.note.data or "",
+    )
+    try:
+        result = booking.hold(service, start, citizen, now=now)
+    except booking.SlotUnavailable:
+        problem = _("Sorry, this time has just been taken by someone else. Please choose another time.")
+        return _details_page(service, form, start, problem=problem, slot_gone=True, status=409)
+    except booking.AlreadyBookedAtThisTime:
+        problem = _(
+            "You already have an appointment at this time. Please choose another time, "
+            "or cancel the other appointment with the link in its email."
+        )
+        return _details_page(service, form, start, problem=problem, status=409)
+    except booking.LimitReached as exc:
+        problem = _(
+            "This email address already has %(limit)s upcoming appointments, the most one "
+            "address can have. Please cancel one of them with the link in its email "
+            "before booking another.",
+            limit=exc.info.get("limit", current_app.config["MAX_UPCOMING_PER_EMAIL"]),
+        )
+        return _details_page(service, form, start, problem=problem, status=409)
+    except booking.BookingPaused as exc:
+        until = exc.info.get("paused_until")
+        problem = _(
+            "Online booking is paused for this email address until %(date)s, because "
+            "several appointments were missed without cancelling. Please call us and we "
+            "will find a time with you.",
+            date=local_date(until.astimezone(availability.zone()).date()) if until else "",
+        )
+        return _details_page(service, form, start, problem=problem, status=409)
+    except booking.InvalidCitizen as exc:
+        field = getattr(form, exc.info.get("field", ""), None) or form.name
+        field.errors = [*field.errors, _("Please check this entry.")]
+        return _details_page(service, form, start, status=422)
+    session[SESSION_HOLD] = result.appointment.id
+    return redirect(url_for("public.check_inbox"), code=303)
+
+
+@bp.get("/buchen/postfach")
+def check_inbox():
+    """After the hold: look for the mail and confirm within HOLD_MINUTES."""
+    appointment = None
+    held_id = session.get(SESSION_HOLD)
+    if isinstance(held_id, int):
+        appointment = db.session.get(Appointment, held_id)
+        if appointment is not None and appointment.anonymised_at is not None:
+            appointment = None
+    info = None
+    if appointment is not None:
+        language = page_language()
+        info = {
+            "service": appointment.service.name(language),
+            "when": local_when(appointment.start_at),
+            "email": appointment.citizen_email,
+            "held": appointment.status == Status.HELD,
+            "confirmed": appointment.status == Status.CONFIRMED,
+            "until": local_time(appointment.hold_expires_at) if appointment.hold_expires_at else None,
+        }
+    return render_template(
+        "public/check_inbox.html", info=info, hold_minutes=current_app.config["HOLD_MINUTES"]
+    )
+
+
+@bp.get("/datenschutz")
+def privacy():
+    return render_template(
+        "public/privacy.html",
+        retention_days=current_app.config["RETENTION_DAYS"],
+        hold_minutes=current_app.config["HOLD_MINUTES"],
+    )
+
+
+# -- refusals are pages with a clear message, never error pages ----------------------------
+
+
+@bp.errorhandler(429)
+def too_many(error):
+    """The booking rate limit: the form again, with what was typed and a clear message."""
+    if request.endpoint == "public.details" and request.method == "POST":
+        service = db.session.scalar(
+            select(Service).where(Service.slug == (request.view_args or {}).get("slug"))
+        )
+        form = DetailsForm()
+        start = parse_start(form.start.data)
+        if service is not None and start is not None:
+            problem = _(
+                "Too many booking requests have come from your connection. Please wait "
+                "a while (up to an hour) and send the form again; what you typed is kept."
+            )
+            return _details_page(service, form, start, problem=problem, status=429)
+    return render_template("public/refused.html", reason="rate"), 429
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(error):
+    return render_template("public/refused.html", reason="csrf"), 400
+
+
+def _details_page(
+    service: Service,
+    form: DetailsForm,
+    start: datetime,
+    *,
+    problem: str | None = None,
+    slot_gone: bool = False,
+    status: int = 200,
+):
+    tz = availability.zone()
+    return (
+        render_template(
+            "public/details.html",
+            service=service,
+            form=form,
+            when=local_when(start),
+            week=start.astimezone(tz).date().isoformat(),
+            problem=problem,
+            slot_gone=slot_gone,
+        ),
+        status,
+    )
+
+
+def _slot_gone(service: Service, start: datetime | None):
+    """A link to a slot that is not (or no longer) free: back to the picker, with a word."""
+    flash(_("This time is not free (any more). Please choose another time."), "error")
+    week = start.astimezone(availability.zone()).date().isoformat() if start else None
+    return redirect(url_for("public.service", slug=service.slug, week=week), code=303)

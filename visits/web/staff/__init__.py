@@ -1,0 +1,2 @@
+"""The clerk's pages: login, agenda, weekly hours, absences, stranded appointments, phone
+booking, calendar feed and upload (``views``, ``forms``)."""
