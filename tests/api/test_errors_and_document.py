@@ -160,8 +160,11 @@ def test_openapi_document_is_generated_with_the_contract_paths(client):
     }
     assert set(paths["/api/v1/bookings/{reference}"]) >= {"get", "delete"}
     request_schema = document["components"]["schemas"]["BookingRequest"]
-    assert request_schema["properties"]["name"]["maxLength"] == 200
-    assert request_schema["properties"]["note"]["maxLength"] == 1000
+    # The limits count once the text is trimmed (a note's CRLF as one LF): said in words,
+    # since a maxLength of the raw text would refuse what the server books.
+    assert "1 to 200 characters once trimmed" in request_schema["properties"]["name"]["description"]
+    assert "At most 1000 characters" in request_schema["properties"]["note"]["description"]
+    assert request_schema["properties"]["phone"]["pattern"] == r"^[0-9+()/ .\-]*$"
     conflict = paths["/api/v1/bookings"]["post"]["responses"]["409"]
     assert "application/problem+json" in conflict["content"]
     assert {"bearerAuth", "manageToken"} <= set(document["components"]["securitySchemes"])

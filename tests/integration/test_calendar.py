@@ -1,4 +1,4 @@
-"""Calendar files against ../shared/SPEC-jitsi-ical.md (C1-C11), parsed with icalendar."""
+"""Calendar files against the ``ics-*`` rules of docs/checklist.md, parsed with icalendar."""
 
 from __future__ import annotations
 
@@ -113,8 +113,10 @@ def test_a_hostile_name_cannot_add_a_property_or_component(app, factories):
     factories.clerk([service])
     evil = 'Eve\r\nBEGIN:VEVENT\r\nSUMMARY:pwned;x,y\\ "q"\nATTENDEE:mailto:x@evil.example'
     appointment = booking.hold(
-        service, berlin(MONDAY, 8), Citizen(name=evil, email="eve@example.org", note=evil), now=NOW
+        service, berlin(MONDAY, 8), Citizen(name="Eve", email="eve@example.org", note=evil), now=NOW
     ).appointment
+    # The booking rules refuse line breaks in a name; a name stored before them may have some.
+    appointment.citizen_name = evil
     data = calendar.appointment_ics(appointment, method="REQUEST", now=NOW)
     cal = Calendar.from_ical(data)
     assert len(cal.walk("VEVENT")) == 1

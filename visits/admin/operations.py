@@ -5,7 +5,6 @@ The pages in ``web/admin.py`` only parse input, call one function here and rende
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -13,14 +12,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from visits.clerks import accounts as staff_accounts
 from visits.core import audit, clock
 from visits.core.refusals import Refused
+from visits.core.slugs import SLUG_PATTERN as SLUG_PATTERN  # the admin form shows it
+from visits.core.slugs import is_slug
 from visits.extensions import db, transaction
 from visits.models import Appointment, AuditEvent, OutboxMessage, Role, Service, StaffUser, Status
-
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # Fields of a service an administrator edits (the order is the form's).
 SERVICE_FIELDS = (
@@ -50,12 +50,19 @@ class AdminError(Refused):
 
 
 def all_services() -> list[Service]:
-    return list(db.session.scalars(select(Service).order_by(Service.active.desc(), Service.name_de)))
+    """Every service, the bookable ones first; with their clerks (the list counts them)."""
+    return list(
+        db.session.scalars(
+            select(Service)
+            .options(selectinload(Service.clerks))
+            .order_by(Service.active.desc(), Service.name_de)
+        )
+    )
 
 
 def _check_service(values: dict[str, Any], service: Service | None) -> None:
     slug = values["slug"]
-    if not SLUG_PATTERN.match(slug):
+    if not is_slug(slug):
         raise AdminError("slug_invalid", "slug")
     taken = db.session.scalar(select(Service.id).where(Service.slug == slug))
     if taken is not None and (service is None or taken != service.id):
@@ -103,7 +110,14 @@ def deactivate_service(service: Service, by: StaffUser, *, now: datetime | None 
 
 
 def all_staff() -> list[StaffUser]:
-    return list(db.session.scalars(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name)))
+    """Every staff member, the active ones first; with the services each offers."""
+    return list(
+        db.session.scalars(
+            select(StaffUser)
+            .options(selectinload(StaffUser.services))
+            .order_by(StaffUser.active.desc(), StaffUser.name)
+        )
+    )
 
 
 def initial_password() -> str:

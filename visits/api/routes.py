@@ -22,7 +22,6 @@ from visits.admin import api_keys
 from visits.api import problems
 from visits.api.schemas import (
     REFERENCE_RE,
-    SLUG_RE,
     BookingRequestSchema,
     BookingSchema,
     ServiceSchema,
@@ -31,7 +30,7 @@ from visits.api.schemas import (
 )
 from visits.booking import availability, links, slot_cache
 from visits.booking import operations as booking
-from visits.core import clock
+from visits.core import clock, slugs
 from visits.extensions import db, limiter
 from visits.models import ApiKey, Appointment, Service
 
@@ -155,7 +154,7 @@ portal_limit = limiter.limit(_portal_limit, key_func=_key_identity, exempt_when=
 
 
 def _active_service(slug: str) -> Service | None:
-    if not SLUG_RE.fullmatch(slug or ""):
+    if not slugs.is_slug(slug):
         return None
     return db.session.scalar(select(Service).where(Service.slug == slug, Service.active.is_(True)))
 

@@ -4,40 +4,50 @@ generated from them by flask-smorest; there is no hand-written copy)."""
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import marshmallow as ma
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
-MAX_NAME = 200
-MAX_NOTE = 1000
-MAX_EMAIL = 254
-MAX_PHONE = 40
+from visits.api import problems
+from visits.core import citizen, slugs
+from visits.core.refusals import Refused
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 REFERENCE_PATTERN = r"^T-[0-9A-Z]{4}-[0-9A-Z]{4}$"
-SLUG_RE = re.compile(SLUG_PATTERN)
-# The same rules as ``plain_text`` below, written into the document so that clients (and
-# schemathesis) know them: no C0/C1 control characters; a note may have line breaks and tabs.
-ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f]*$"
-MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
-NOT_BLANK_LINE = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 REFERENCE_RE = re.compile(REFERENCE_PATTERN)
 
+# What the rules of visits/core/citizen.py refuse, said to the portal in its language.
+_CHARACTERS = _l("Must not contain control characters or bidirectional overrides.")
+MESSAGES = {
+    "name_missing": _l("Enter a name."),
+    "name_too_long": _l("At most %(max)s characters.", max=citizen.NAME_MAX),
+    "name_characters": _CHARACTERS,
+    "email_invalid": _l("Not a valid email address."),
+    "phone_too_long": _l("At most %(max)s characters.", max=citizen.PHONE_MAX),
+    "phone_invalid": _l("Only digits, spaces and + ( ) / . - are allowed."),
+    "note_too_long": _l("At most %(max)s characters.", max=citizen.NOTE_MAX),
+    "note_characters": _CHARACTERS,
+}
 
-def plain_text(*, multiline: bool = False):
-    """Refuse control characters (NUL breaks PostgreSQL, CR/LF would break mail headers)
-    and lone surrogates (not encodable); a note may have line breaks and tabs."""
-    allowed = {"\n", "\r", "\t"} if multiline else set()
 
-    def check(value: str) -> None:
-        for char in value:
-            if char in allowed:
-                continue
-            if unicodedata.category(char) in ("Cc", "Cs"):
-                raise ma.ValidationError("Must not contain control characters.")
+def citizen_rule(check):
+    """A marshmallow validator that asks one function of the rule set. The document shows
+    the rule through the field's metadata (pattern, description); the rule decides."""
 
-    return check
+    def validate_by_rule(value) -> None:
+        try:
+            check(value)
+        except Refused as refused:
+            with force_locale(problems.language()):
+                raise ma.ValidationError(str(MESSAGES.get(refused.code, _CHARACTERS))) from refused
+
+    return validate_by_rule
+
+
+def _slug(value: str) -> None:
+    if not slugs.is_slug(value):
+        raise ma.ValidationError("Not a service slug.")
 
 
 def _year_in_range(value) -> None:
@@ -90,44 +100,59 @@ class BookingRequestSchema(ma.Schema):
 
     service = fields.String(
         required=True,
-        validate=[
-            validate.Length(min=1, max=80),
-            validate.Regexp(SLUG_PATTERN, error="Not a service slug."),
-        ],
-        metadata={"description": "Service slug (see GET /api/v1/services)"},
+        validate=_slug,
+        metadata={
+            "description": "Service slug (see GET /api/v1/services)",
+            "pattern": slugs.SLUG_PATTERN,
+            "minLength": 1,
+            "maxLength": slugs.SLUG_MAX,
+        },
     )
     start = fields.AwareDateTime(
         required=True,
         validate=_year_in_range,
         metadata={"description": "Start of a free slot, exactly as GET .../slots lists it"},
     )
+    # Lengths count once spaces around are trimmed (and a note's CRLF is one line break),
+    # so they are said in the descriptions, not as maxLength of the raw text.
     name = fields.String(
         required=True,
-        validate=[
-            validate.Length(min=1, max=MAX_NAME),
-            validate.Regexp(NOT_BLANK_LINE, error="Must not be blank or contain control characters."),
-            plain_text(),
-        ],
-    )
-    email = fields.String(
-        validate=[validate.Length(min=1, max=MAX_EMAIL), validate.Regexp(ONE_LINE), plain_text()],
+        validate=citizen_rule(citizen.name),
         metadata={
-            "format": "email",
-            "description": "Required without an API key (the confirmation link goes there)",
+            "pattern": citizen.ONE_LINE_PATTERN,
+            "minLength": 1,
+            "description": f"1 to {citizen.NAME_MAX} characters once trimmed; no control characters, "
+            "no bidirectional overrides or isolates",
         },
     )
-    phone = fields.String(validate=[validate.Length(max=MAX_PHONE), validate.Regexp(ONE_LINE), plain_text()])
+    email = fields.String(
+        validate=citizen_rule(citizen.email),
+        metadata={
+            "format": "email",
+            "pattern": citizen.ONE_LINE_PATTERN,
+            "description": "Required without an API key (the confirmation link goes there); "
+            "stored lower-cased",
+        },
+    )
+    phone = fields.String(
+        validate=citizen_rule(citizen.phone),
+        metadata={
+            "pattern": citizen.PHONE_PATTERN,
+            "description": f"Digits, spaces and + ( ) / . -, at most {citizen.PHONE_MAX} characters once trimmed",
+        },
+    )
     language = fields.String(
         validate=validate.OneOf(["de", "en"]),
         metadata={"description": "Language of the mails; default from Accept-Language, else de"},
     )
     note = fields.String(
-        validate=[
-            validate.Length(max=MAX_NOTE),
-            validate.Regexp(MULTILINE),
-            plain_text(multiline=True),
-        ],
-        metadata={"description": "Accessibility needs, e.g. a sign-language interpreter"},
+        validate=citizen_rule(citizen.note),
+        metadata={
+            "pattern": citizen.NOTE_PATTERN,
+            "description": "Accessibility needs, e.g. a sign-language interpreter. At most "
+            f"{citizen.NOTE_MAX} characters once line breaks are LF and the text is trimmed; "
+            "line breaks allowed, no other control characters",
+        },
     )
 
 

@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import lru_cache
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from visits.booking import availability, links
+from visits.booking import availability, links, rules
 from visits.booking.slots import blocked_range
 from visits.core import audit, clock
+from visits.core import citizen as citizen_input
+from visits.core.citizen import Citizen
 from visits.core.events import appointment_changed
+from visits.core.refusals import Refused
 from visits.extensions import db, transaction
 from visits.models import ApiKey, Appointment, BookingPause, JoinEvent, Service, StaffUser, Status
 from visits.models.types import UTCDateTime
@@ -56,17 +58,6 @@ InvalidCitizen = _refusal("InvalidCitizen", "invalid_input")
 
 
 @dataclass(frozen=True)
-class Citizen:
-    """What the appointment needs to know about a person, and nothing more."""
-
-    name: str
-    email: str | None = None
-    phone: str | None = None
-    language: str = "de"
-    note: str = ""
-
-
-@dataclass(frozen=True)
 class HoldResult:
     appointment: Appointment
     created: bool  # False: the same request came again and found its first hold
@@ -75,47 +66,57 @@ class HoldResult:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def normalise_email(email: str | None) -> str | None:
-    """Lower-cased, validated syntax (no DNS lookups: tests and offline servers).
+# What a refusal of the citizen's input says in logs and in the API's field errors; the
+# pages show their own message for the code (``info["reason"]``).
+_INPUT_DETAILS = {
+    "name_missing": "name is required",
+    "name_too_long": f"name has at most {citizen_input.NAME_MAX} characters",
+    "name_characters": "name must not contain control characters",
+    "email_missing": "email is required",
+    "email_invalid": "email address is not valid",
+    "email_or_phone_missing": "email or phone is required",
+    "phone_too_long": f"phone number has at most {citizen_input.PHONE_MAX} characters",
+    "phone_invalid": "phone number is not valid",
+    "note_too_long": f"note has at most {citizen_input.NOTE_MAX} characters",
+    "note_characters": "note must not contain control characters",
+    "language_unknown": "language is not offered",
+}
 
-    No non-ASCII before the @ (SMTPUTF8): most mail servers cannot deliver to such an
-    address, and the confirmation mail must arrive; a clear error now beats silence later."""
-    if email is None or not email.strip():
-        return None
+
+def _invalid(refused: Refused) -> InvalidCitizen:
+    return InvalidCitizen(_INPUT_DETAILS.get(refused.code, refused.code), field=refused.field, reason=refused.code)
+
+
+def normalise_email(email: str | None) -> str | None:
+    """The address as it is stored and compared (visits/core/citizen.py), None if empty."""
     try:
-        result = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError as exc:
-        raise InvalidCitizen(str(exc), field="email") from exc
-    return result.normalized.lower()
+        return citizen_input.email(email)
+    except Refused as refused:
+        raise _invalid(refused) from refused
 
 
 def _clean(citizen: Citizen, *, need_email: bool) -> Citizen:
-    name = " ".join(citizen.name.split())
-    if not name or len(name) > 200:
-        raise InvalidCitizen("name is required (at most 200 characters)", field="name")
-    email = normalise_email(citizen.email)
-    phone = (citizen.phone or "").strip() or None
-    if need_email and not email:
-        raise InvalidCitizen("email is required", field="email")
-    if not email and not phone:
-        raise InvalidCitizen("email or phone is required", field="email")
-    if phone and (len(phone) > 40 or any(c in phone for c in "\r\n")):
-        raise InvalidCitizen("phone number is not valid", field="phone")
-    language = citizen.language if citizen.language in ("de", "en") else "de"
-    note = (citizen.note or "").strip()[:2000]
-    return Citizen(name=name, email=email, phone=phone, language=language, note=note)
+    """The citizen's input by the one rule set that the forms and the API use too."""
+    try:
+        return citizen_input.clean(
+            citizen, languages=current_app.config["LANGUAGES"], need_email=need_email
+        )
+    except Refused as refused:
+        raise _invalid(refused) from refused
 
 
 def _is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _lock_email(email: str | None) -> None:
-    """Serialise bookings of one email address, so the per-address limit holds under races.
-    (SQLite: BEGIN IMMEDIATE already serialises every transaction.)"""
+def lock_address(email: str | None, purpose: str) -> None:
+    """Serialise, until the transaction ends, everything done for ``purpose`` with one email
+    address: bookings (so the per-address limit holds under races), no-show judgements (so
+    two of them see each other). PostgreSQL advisory lock; SQLite's BEGIN IMMEDIATE already
+    serialises every transaction."""
     if email and _is_postgres():
         db.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": "email:" + email}
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"{purpose}:{email}"}
         )
 
 
@@ -216,9 +217,10 @@ def upcoming_count(email: str, now: datetime) -> int:
 
 
 def _surely_taken(service: Service, start: datetime, email: str | None, now: datetime) -> bool:
-    """Refusal fast path (issue #9): one query. True when every active clerk who offers the
-    service has an occupying appointment of someone else over the slot's blocked range, so
-    no clerk could take it; False means only "maybe free" and the full path decides.
+    """Refusal fast path, so that many requests for a slot already taken stay cheap: one
+    query. True when every active clerk who offers the service has an occupying appointment
+    of someone else over the slot's blocked range, so no clerk could take it; False means
+    only "maybe free" and the full path decides.
 
     Appointments of the asking address do not count, so the same request again still
     finds its first booking."""
@@ -358,7 +360,7 @@ def hold(
         db.session.rollback()
         raise SlotUnavailable()
     with transaction():
-        _lock_email(citizen.email)
+        lock_address(citizen.email, "email")
         existing = _existing_for(citizen.email, start, now)
         if existing is not None:
             if existing.service_id != service.id:
@@ -390,7 +392,7 @@ def book_confirmed(
         db.session.rollback()
         raise SlotUnavailable()
     with transaction():
-        _lock_email(citizen.email)
+        lock_address(citizen.email, "email")
         existing = _existing_for(citizen.email, start, now)
         if existing is not None:
             if existing.service_id != service.id or existing.status != Status.CONFIRMED:
@@ -432,13 +434,13 @@ def book_for_caller(
 def confirm(appointment: Appointment, *, now: datetime | None = None) -> Appointment:
     """The citizen confirms their hold (button on the page the mail's link opens).
 
-    Confirming twice is harmless. A hold that ran out is still confirmed if its slot is free;
-    otherwise HoldExpired."""
+    Confirming twice is harmless. A hold that ran out (swept by the job or not yet) is still
+    confirmed if its slot is free; otherwise HoldExpired."""
     now = now or clock.now()
     with transaction():
         if appointment.status == Status.CONFIRMED:
             return appointment
-        if appointment.status not in (Status.HELD, Status.EXPIRED) or appointment.start_at <= now:
+        if not rules.can_confirm(appointment, now):
             raise NotChangeable(status=appointment.status)
         try:
             with db.session.begin_nested():
@@ -458,9 +460,6 @@ def confirm(appointment: Appointment, *, now: datetime | None = None) -> Appoint
     return appointment
 
 
-def _changeable(appointment: Appointment, now: datetime) -> None:
-    if appointment.status not in (Status.HELD, Status.CONFIRMED) or appointment.start_at <= now:
-        raise NotChangeable(status=appointment.status)
 
 
 def cancel(
@@ -473,7 +472,8 @@ def cancel(
     """Cancel; the slot is free again at once. The citizen gets a METHOD:CANCEL mail."""
     now = now or clock.now()
     with transaction():
-        _changeable(appointment, now)
+        if not rules.can_cancel(appointment, now):
+            raise NotChangeable(status=appointment.status)
         was_confirmed = appointment.status == Status.CONFIRMED
         appointment.status = Status.CANCELLED
         appointment.sequence += 1
@@ -503,7 +503,8 @@ def reschedule(
     old time is freed in the same transaction. Keeps the clerk when they are free."""
     now = now or clock.now()
     with transaction():
-        _changeable(appointment, now)
+        if not rules.can_reschedule(appointment, now):
+            raise NotChangeable(status=appointment.status)
         service = appointment.service
         slot = availability.slot_at(service, new_start, now, ignore_appointment=appointment.id)
         if slot is None:
@@ -559,10 +560,8 @@ def mark(appointment: Appointment, outcome: Status, *, by: StaffUser | None, now
     if outcome not in (Status.ATTENDED, Status.NO_SHOW):
         raise ValueError(outcome)
     with transaction():
-        if appointment.status not in (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW):
+        if not rules.can_mark(appointment, now):
             raise NotChangeable(status=appointment.status)
-        if appointment.start_at > now:
-            raise NotChangeable("has not started yet", status=appointment.status)
         appointment.status = outcome
         appointment.marked_at = now
         appointment.updated_at = now

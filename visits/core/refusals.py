@@ -1,4 +1,4 @@
-"""A change the rules refuse, in the shape the staff and admin pages show it."""
+"""A change or an input the rules refuse, in the shape the pages and the API show it."""
 
 from __future__ import annotations
 

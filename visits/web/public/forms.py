@@ -17,12 +17,28 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired
+
+from visits.core import citizen
+from visits.web.citizen_input import CitizenRule
 
 LANGUAGE_CHOICES = [SelectChoice("de", "Deutsch"), SelectChoice("en", "English")]
 
-# Name, phone and note go into mails and calendars: no control characters.
-NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
+# What the rules of visits/core/citizen.py refuse, said to the citizen.
+NAME_MESSAGES = {
+    "name_missing": _l("Enter your name."),
+    "name_too_long": _l("Your name can have at most 200 characters."),
+    "name_characters": _l("Your name contains characters we cannot use."),
+}
+EMAIL_MESSAGES = {"email_invalid": _l("Enter an email address like name@example.org.")}
+PHONE_MESSAGES = {
+    "phone_too_long": _l("A phone number can have at most 40 characters."),
+    "phone_invalid": _l("Enter a phone number like 0221 123456."),
+}
+NOTE_MESSAGES = {
+    "note_too_long": _l("The note can have at most 1000 characters."),
+    "note_characters": _l("The note contains characters we cannot use."),
+}
 
 
 class DetailsForm(FlaskForm):
@@ -33,8 +49,9 @@ class DetailsForm(FlaskForm):
         _l("Full name"),
         validators=[
             DataRequired(_l("Enter your name.")),
-            Length(max=200, message=_l("Your name can have at most 200 characters.")),
-            Regexp(NO_CONTROL_CHARACTERS, message=_l("Your name contains characters we cannot use.")),
+            CitizenRule(
+                citizen.name, NAME_MESSAGES, otherwise=NAME_MESSAGES["name_characters"], maxlength=citizen.NAME_MAX
+            ),
         ],
     )
     email = EmailField(
@@ -42,11 +59,11 @@ class DetailsForm(FlaskForm):
         description=_l("We send the link to confirm your appointment to this address."),
         validators=[
             DataRequired(_l("Enter your email address.")),
-            Length(max=254, message=_l("Enter an email address like name@example.org.")),
-            Email(
-                message=_l("Enter an email address like name@example.org."),
-                check_deliverability=False,
-                allow_smtputf8=False,
+            CitizenRule(
+                citizen.email,
+                EMAIL_MESSAGES,
+                otherwise=EMAIL_MESSAGES["email_invalid"],
+                maxlength=citizen.EMAIL_MAX,
             ),
         ],
     )
@@ -54,9 +71,9 @@ class DetailsForm(FlaskForm):
         _l("Phone number (optional)"),
         description=_l("Only if we may call you when something changes at short notice."),
         validators=[
-            Optional(),
-            Length(max=40, message=_l("A phone number can have at most 40 characters.")),
-            Regexp(r"^[0-9+()/ .\-]*$", message=_l("Enter a phone number like 0221 123456.")),
+            CitizenRule(
+                citizen.phone, PHONE_MESSAGES, otherwise=PHONE_MESSAGES["phone_invalid"], maxlength=citizen.PHONE_MAX
+            ),
         ],
     )
     language = SelectField(
@@ -70,11 +87,9 @@ class DetailsForm(FlaskForm):
             "For example a sign-language interpreter, step-free access or simple language. "
             "Your clerk will see this note."
         ),
-        validators=[
-            Optional(),
-            Length(max=1000, message=_l("The note can have at most 1000 characters.")),
-            Regexp(NO_CONTROL_CHARACTERS, message=_l("The note contains characters we cannot use.")),
-        ],
+        # No maxlength for the browser: it would cut a pasted note without a word; the rule
+        # refuses a long one with a message instead.
+        validators=[CitizenRule(citizen.note, NOTE_MESSAGES, otherwise=NOTE_MESSAGES["note_characters"])],
     )
     consent = BooleanField(
         _l("I agree that my details are processed to arrange this appointment."),
