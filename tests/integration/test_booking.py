@@ -131,10 +131,12 @@ def test_confirm_turns_the_hold_into_an_appointment_and_is_harmless_twice(factor
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "appointment.confirmed")) == 1
 
 
-def test_late_confirmation_succeeds_while_the_slot_is_still_free(factories, service):
+@pytest.mark.parametrize("swept", [True, False], ids=["swept", "not-swept-yet"])
+def test_late_confirmation_succeeds_while_the_slot_is_still_free(factories, service, swept):
     factories.clerk([service])
     appointment = booking.hold(service, berlin(MONDAY, 8), factories.citizen(), now=NOW).appointment
-    booking.expire_holds(NOW + timedelta(hours=1))
+    if swept:
+        booking.expire_holds(NOW + timedelta(hours=1))
     booking.confirm(appointment, now=NOW + timedelta(hours=2))
     assert appointment.status == Status.CONFIRMED
 
@@ -334,3 +336,13 @@ def test_times_are_stored_and_read_back_as_utc(factories, service):
     assert again.start_at.utcoffset() == timedelta(0)
     assert again.start_at == berlin(MONDAY, 8)
     assert datetime(2020, 1, 1, tzinfo=UTC) < again.created_at
+
+
+def test_a_hold_that_ran_out_but_is_not_swept_yet_cannot_be_rescheduled(factories, service):
+    factories.clerk([service])
+    mine = booking.hold(service, berlin(MONDAY, 8), factories.citizen(), now=NOW).appointment
+    with pytest.raises(booking.NotChangeable):
+        booking.reschedule(mine, berlin(MONDAY, 10), now=NOW + timedelta(minutes=15))
+    db.session.refresh(mine)
+    assert mine.status == Status.HELD  # the job has not swept it; the rule reads it as over
+    assert mine.start_at == berlin(MONDAY, 8) and mine.sequence == 0

@@ -159,8 +159,8 @@ def test_booked_5_hours_ahead_only_the_1h_reminder(app, video):
 
 def test_a_hold_confirmed_late_counts_from_its_confirmation(app, video):
     start = berlin(WEDNESDAY, 10)
-    held = booking.hold(video, start, Factories.citizen(), now=berlin(MONDAY, 8)).appointment
-    assert sweep(start - 24 * H) == 0  # not confirmed yet
+    held = booking.hold(video, start, Factories.citizen(), now=start - 22 * H - timedelta(minutes=10)).appointment
+    assert sweep(start - 22 * H - timedelta(minutes=5)) == 0  # not confirmed yet
     booking.confirm(held, now=start - 22 * H)
     assert sweep(start - 22 * H + timedelta(minutes=1)) == 0
     assert sweep(start - H) == 1

@@ -13,7 +13,7 @@ from visits.booking import operations as booking
 from visits.extensions import db
 from visits.models import Appointment, OutboxMessage, Status
 
-from .conftest import MONDAY, NOW, deliver, details, manage_path, page, slot, text_of
+from .conftest import MONDAY, NOW, berlin_at, deliver, details, manage_path, page, slot, text_of
 
 
 def only_appointment() -> Appointment:
@@ -149,6 +149,7 @@ def test_an_unconfirmed_hold_expires_and_frees_the_slot(client, traveller, smtp_
     assert f'value="{slot(MONDAY, 8)}"' in page(client.get(week))
     shown = page(client.get(link + "?lang=de"))
     assert "Diese Reservierung ist abgelaufen." in shown
+    assert "Termin bestätigen" in shown and "Andere Uhrzeit wählen" not in shown
 
     # someone else takes the time; confirming the old link now says so clearly
     client.post("/dienstleistungen/wohngeld/buchen", data=details(email="max@example.org", name="Max"))
@@ -158,3 +159,23 @@ def test_an_unconfirmed_hold_expires_and_frees_the_slot(client, traveller, smtp_
     assert db.session.scalar(
         select(func.count()).select_from(Appointment).where(Appointment.status == Status.CONFIRMED)
     ) == 0
+
+
+def test_a_hold_that_ran_out_but_is_not_swept_yet_offers_no_change(client, traveller, smtp_server, service):
+    client.post("/dienstleistungen/wohngeld/buchen", data=details())
+    (mail,) = deliver(smtp_server, 1)
+    link = manage_path(mail)
+    traveller.move_to(NOW + timedelta(minutes=15))  # exactly when the hold runs out; no sweep
+
+    shown = page(client.get(link + "?lang=de"))
+    assert "Diese Reservierung ist abgelaufen." in shown
+    assert "Termin bestätigen" in shown  # while nobody has taken the slot
+    for button in ("Andere Uhrzeit wählen", "Diesen Termin absagen"):
+        assert button not in shown
+    picker = client.get(f"{link}/verschieben", follow_redirects=True)
+    assert "nicht mehr geändert werden" in page(picker)
+    moved = client.post(f"{link}/verschieben", data={"start": slot(MONDAY, 10), "week": MONDAY.isoformat()})
+    assert moved.status_code == 303
+    appointment = only_appointment()
+    assert appointment.status == Status.HELD and appointment.start_at == berlin_at(MONDAY, 8)
+    assert appointment.sequence == 0

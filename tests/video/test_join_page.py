@@ -117,9 +117,9 @@ def test_cancelled_appointment_gets_no_token(client, appointment):
 
 def test_unconfirmed_hold_asks_to_confirm_first_and_gets_no_token(client, factories, service, clerk):
     held = booking.hold(service, START, factories.citizen(), now=START - timedelta(minutes=20)).appointment
-    page = text_of(get(client, held, START - timedelta(minutes=5)))
+    page = text_of(get(client, held, START - timedelta(minutes=6)))  # the hold runs until -5
     assert "Bitte bestätigen Sie zuerst Ihren Termin" in page
-    with at(START - timedelta(minutes=5)):
+    with at(START - timedelta(minutes=6)):
         assert "Location" not in client.post(join_path(held)).headers
 
 

@@ -20,7 +20,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, func, or_, select, text
+from sqlalchemy import exists, func, or_, select
 
 from visits.booking import operations as booking
 from visits.core import audit, clock
@@ -95,22 +95,13 @@ def _mark_one(appointment_id: int, now: datetime) -> int:
 # -- repeated no-shows pause online booking ----------------------------------------------
 
 
-def _lock_address(email: str) -> None:
-    """Two no-shows of one address judged at once must see each other (PostgreSQL; SQLite
-    serialises every transaction anyway)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": "no-show:" + email}
-        )
-
-
 def pause_if_repeated(email: str, now: datetime) -> BookingPause | None:
     """Pause online booking for ``email`` when its recent no-shows reach the limit (no commit)."""
     config = current_app.config
     limit = int(config.get("NO_SHOW_PAUSE_AFTER", 2))
     if limit <= 0:
         return None  # the policy is switched off
-    _lock_address(email)
+    booking.lock_address(email, "no-show")  # two judgements of one address see each other
     if booking.active_pause(email, now) is not None:
         return None
     since = now - timedelta(days=int(config.get("NO_SHOW_WINDOW_DAYS", 90)))

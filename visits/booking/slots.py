@@ -375,6 +375,15 @@ class _WallClock:
         return found
 
 
+def wall_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The instant (aware, UTC) a clerk's wall time ``at`` on ``day`` stands for, read as the
+    slot engine reads weekly hours: the first moment the clocks show ``at`` or later. So a
+    window from 02:30 on the spring-forward day opens when the clocks jump to 03:00, and an
+    autumn 02:30 is its first occurrence. Everything that compares bookings with weekly
+    hours uses this, so no page calls a slot the engine offered "outside hours"."""
+    return _first_moment_showing(day, at, tz).astimezone(UTC)
+
+
 def _first_moment_showing(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The first moment the clocks in ``tz`` show ``at`` on ``day`` or a later wall time.
 

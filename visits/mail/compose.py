@@ -10,19 +10,20 @@ the API call; ``compose`` builds the message without queuing it. Kinds:
   invitation to take back); for a mere hold the mail says so without a calendar file.
 - ``no_show``: friendly, with a link to book again.
 
-Held to ../shared/SPEC-jitsi-ical.md: the calendar is a ``text/calendar; method=...`` part
+The rules are in docs/checklist.md: the calendar is a ``text/calendar; method=...`` part
 inside ``multipart/alternative`` next to the text and HTML bodies, and the same file is
-attached as ``invite.ics`` (C10); every mail has Message-ID, Date, From, To, a subject in the
-citizen's language and ``Auto-Submitted: auto-generated`` (M1); names go into headers only
-as ``Address`` objects, after control characters are removed, so a line break in a name can
-neither add a header nor stop the mail (M2); links are absolute on PUBLIC_BASE_URL (M3)."""
+attached as ``invite.ics`` (ics-in-mail); every mail has Message-ID, Date, From, To, a subject
+in the citizen's language and ``Auto-Submitted: auto-generated`` (mail-headers); names go into
+headers only as ``Address`` objects, after control characters are removed, so a line break in
+a name can neither add a header nor stop the mail (mail-no-injection); links are absolute on
+PUBLIC_BASE_URL (mail-links)."""
 
 from __future__ import annotations
 
 import logging
 import math
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -34,7 +35,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
-from visits.booking import availability, calendar, links
+from visits.booking import availability, calendar, links, rules
 from visits.extensions import db
 from visits.mail import outbox
 from visits.models import Appointment, OutboxMessage, Status
@@ -99,14 +100,11 @@ def message_id_domain() -> str:
     return configured or parseaddr(current_app.config["MAIL_FROM"])[1].partition("@")[2] or "visits"
 
 
-def default_dedupe_key(kind: str, appointment: Appointment, **extra) -> str:
-    """One mail per kind and version of the appointment: a reschedule (SEQUENCE raised)
-    earns new reminders; the same notice fired twice queues once."""
-    key = f"{kind}:{appointment.id}:{appointment.sequence}"
-    if kind == "reminder":
-        offset: timedelta = extra.get("offset") or timedelta(0)
-        key += f":{int(offset.total_seconds() // 60)}"
-    return key
+def default_dedupe_key(kind: str, appointment: Appointment) -> str:
+    """One mail per kind and version of the appointment: the same notice fired twice queues
+    once, a change (SEQUENCE raised) may notify again. Reminders bring their own key
+    (``reminders.dedupe_key``: appointment, start time and offset)."""
+    return f"{kind}:{appointment.id}:{appointment.sequence}"
 
 
 def _when(appointment: Appointment, language: str) -> dict[str, str]:
@@ -221,7 +219,7 @@ def compose(kind: str, appointment: Appointment, *, now: datetime, **extra) -> E
     if method:
         ics = calendar.appointment_ics(appointment, method=method, now=now)
         # base64 keeps the file byte for byte (its CRLF line ends included); the MIME
-        # method equals the METHOD inside (C10).
+        # method equals the METHOD inside (ics-in-mail).
         message.add_alternative(
             ics, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"}
         )
@@ -240,9 +238,9 @@ def _wanted(kind: str, appointment: Appointment, now: datetime) -> bool:
         return False
     status = appointment.status
     if kind == "confirm_request":
-        return status == Status.HELD
+        return status == Status.HELD and rules.can_confirm(appointment, now)  # its button must work
     if kind in ("confirmation", "rescheduled", "reminder"):
-        return status == Status.CONFIRMED and appointment.end_at > now
+        return status == Status.CONFIRMED and not rules.has_ended(appointment, now)
     if kind == "cancellation":
         return status == Status.CANCELLED
     if kind == "no_show":
@@ -260,7 +258,7 @@ def enqueue(
         raise UnknownMailKind(kind)
     if not _wanted(kind, appointment, now):
         return None
-    key = dedupe_key or default_dedupe_key(kind, appointment, **extra)
+    key = dedupe_key or default_dedupe_key(kind, appointment)
     if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
         return None  # do not even compose: a repeat is cheap
     message = compose(kind, appointment, now=now, **extra)

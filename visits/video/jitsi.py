@@ -1,7 +1,7 @@
 """Video appointments in the city's own Jitsi Meet: when a room is open, and its tokens.
 
 A Jitsi deployment with token authentication (prosody ``mod_auth_token``) lets a person into
-a room only with a JWT signed by us for exactly that room (see SPEC-jitsi-ical.md, J1-J8).
+a room only with a JWT signed by us for exactly that room (the ``token-*`` rules of docs/checklist.md).
 We mint one fresh token per press of "join", for one person and one room, and hand it over
 only in the redirect to Jitsi: it is never stored, logged or mailed.
 
@@ -27,6 +27,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
 
+from visits.booking import rules
+from visits.booking.rules import Window
 from visits.models import Appointment, StaffUser, Status
 
 log = logging.getLogger(__name__)
@@ -34,9 +36,6 @@ log = logging.getLogger(__name__)
 # Jitsi's servers and ours may disagree by a few seconds; nbf reaches back this far.
 CLOCK_SKEW = timedelta(seconds=30)
 
-# Appointments whose room may be entered (inside the time window). A clerk may mark the
-# appointment attended or no-show during the call; a dropped call can still be rejoined.
-JOINABLE = (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW)
 
 
 class State(StrEnum):
@@ -62,14 +61,6 @@ class JitsiNotConfigured(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Window:
-    """When a video appointment's room may be entered: from ``opens_at`` until ``closes_at``."""
-
-    opens_at: datetime
-    closes_at: datetime
-
-
-@dataclass(frozen=True)
 class Entry:
     """Where "join" sends someone: ``url`` carries the token (if any) and is used once."""
 
@@ -77,32 +68,44 @@ class Entry:
     signed: bool
 
 
-def window(appointment: Appointment) -> Window:
+def _settings() -> dict[str, timedelta]:
+    """The room's opening lead and grace time, as ``rules.can_join`` takes them."""
     config = current_app.config
-    return Window(
-        opens_at=appointment.start_at - timedelta(minutes=config["JITSI_OPENS_MINUTES_BEFORE"]),
-        closes_at=appointment.end_at + timedelta(minutes=config["JITSI_GRACE_MINUTES_AFTER"]),
-    )
+    return {
+        "opens_before": timedelta(minutes=config["JITSI_OPENS_MINUTES_BEFORE"]),
+        "grace_after": timedelta(minutes=config["JITSI_GRACE_MINUTES_AFTER"]),
+    }
+
+
+def window(appointment: Appointment) -> Window:
+    return rules.join_window(appointment, **_settings())
+
+
+def can_join(appointment: Appointment, now: datetime) -> bool:
+    """``rules.can_join`` with this deployment's settings."""
+    return rules.can_join(appointment, now, **_settings())
+
+
+def join_offered(appointment: Appointment, now: datetime) -> bool:
+    """``rules.join_offered`` with this deployment's settings (the clerk's "join" button)."""
+    return rules.join_offered(appointment, now, **_settings())
 
 
 def state(appointment: Appointment, now: datetime) -> State:
-    """The join page's state. Only ``State.OPEN`` gets a token."""
+    """The join page's state, explaining ``can_join``. Only ``State.OPEN`` gets a token."""
     if not appointment.is_video:
         return State.ON_SITE
     if appointment.status == Status.CANCELLED:
         return State.CANCELLED
-    if appointment.status == Status.EXPIRED:
-        return State.EXPIRED
+    if rules.hold_has_lapsed(appointment, now):
+        return State.EXPIRED  # swept by the job or not yet: the same page
     if appointment.status == Status.HELD:
         return State.UNCONFIRMED
-    times = window(appointment)
-    if now < times.opens_at:
+    if can_join(appointment, now):
+        return State.OPEN
+    if now < window(appointment).opens_at and appointment.status in rules.JOINABLE:
         return State.TOO_EARLY
-    if now >= times.closes_at:
-        return State.ENDED
-    if appointment.status not in JOINABLE:  # a status added later: refuse, do not guess
-        return State.ENDED
-    return State.OPEN
+    return State.ENDED  # after the grace time, or a status added later: refuse, do not guess
 
 
 # -- configuration -----------------------------------------------------------------------
@@ -205,7 +208,8 @@ def claims(
     email: str | None,
     moderator: bool,
 ) -> dict[str, Any]:
-    """The JWT payload for one person entering this appointment's room (SPEC J2-J6, J8).
+    """The JWT payload for one person entering this appointment's room (docs/checklist.md:
+    token-issuer-audience, token-subject, token-room, token-window, token-user, token-lobby).
 
     ``lobby``/``lobby_bypass``/``affiliation`` serve deployments with the contrib plugins
     token_lobby_ondemand, token_lobby_bypass and token_affiliation: the citizen waits in

@@ -13,7 +13,6 @@ from babel.dates import format_date, format_time
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from visits.booking import availability
 from visits.booking import operations as booking
@@ -55,7 +54,7 @@ def enter(token: str):
     """The citizen presses "join": into the room when it is open, else the page says why."""
     appointment = by_link_or_404(booking.by_join_token, token)
     now = clock.now()
-    if jitsi.state(appointment, now) != State.OPEN:
+    if not jitsi.can_join(appointment, now):
         return _citizen_page(appointment, now, refused=True)
     try:
         entry = jitsi.entry_for_citizen(appointment, now)
@@ -75,7 +74,7 @@ def clerk(appointment_id: int):
         abort(404)  # someone else's appointment: as if it did not exist
     now = clock.now()
     current = jitsi.state(appointment, now)
-    if current != State.OPEN:
+    if not jitsi.can_join(appointment, now):
         return _clerk_page(appointment, now, current)
     try:
         entry = jitsi.entry_for_clerk(appointment, current_user, now)
@@ -147,10 +146,10 @@ def _citizen_page(appointment: Appointment, now: datetime, *, refused: bool = Fa
 
 
 def _clerk_page(appointment: Appointment, now: datetime, current: State, *, unavailable: bool = False):
-    try:
-        back = url_for("staff.agenda")
-    except BuildError:  # the staff pages are not there (yet)
-        back = None
     return render_template(
-        "join/clerk.html", state=current, unavailable=unavailable, back=back, **_details(appointment, now)
+        "join/clerk.html",
+        state=current,
+        unavailable=unavailable,
+        back=url_for("staff.agenda"),
+        **_details(appointment, now),
     )

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from visits.booking import availability, calendar
+from visits.booking import availability, calendar, rules
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import limiter
@@ -98,7 +98,7 @@ def cancel(token: str):
 def reschedule(token: str):
     appointment = by_link_or_404(booking.by_manage_token, token)
     now = clock.now()
-    if _state(appointment, now) not in ("held", "confirmed"):
+    if not rules.can_reschedule(appointment, now):
         flash(_("This appointment can no longer be changed."), "error")
         return redirect(url_for("manage.show", token=token), code=303)
     form = RescheduleForm()
@@ -169,16 +169,13 @@ def form_expired(error):
 
 
 def _state(appointment: Appointment, now: datetime) -> str:
-    """What the page says and offers: held, hold_expired, confirmed, cancelled or past."""
+    """What the page says: held, hold_expired, confirmed, cancelled or past. What it offers
+    comes from ``rules`` (see ``_page``)."""
     if appointment.status == Status.CANCELLED:
         return "cancelled"
-    if appointment.start_at <= now:
+    if rules.has_started(appointment, now):
         return "past"
-    if appointment.status == Status.EXPIRED or (
-        appointment.status == Status.HELD
-        and appointment.hold_expires_at is not None
-        and appointment.hold_expires_at <= now
-    ):
+    if rules.hold_has_lapsed(appointment, now):
         return "hold_expired"
     if appointment.status == Status.HELD:
         return "held"
@@ -211,6 +208,9 @@ def _page(appointment: Appointment, now: datetime):
     return render_template(
         "manage/show.html",
         state=_state(appointment, now),
+        offer_confirm=rules.can_confirm(appointment, now),
+        offer_cancel=rules.can_cancel(appointment, now),
+        offer_reschedule=rules.can_reschedule(appointment, now),
         form=ActionForm(),
         token=request.view_args["token"],
         **_summary(appointment),
