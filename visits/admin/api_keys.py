@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from visits.booking import links
 from visits.core import audit, clock
-from visits.extensions import db
+from visits.extensions import db, transaction
 from visits.models import ApiKey, StaffUser
 
 KEY_PREFIX = "vk_"
@@ -36,15 +36,16 @@ def create(name: str, by: StaffUser | None, *, now: datetime | None = None) -> t
         created_by_id=by.id if by else None,
         created_at=now,
     )
-    db.session.add(key)
-    db.session.flush()
-    audit.record("api_key.created", at=now, actor=by, obj=key, name=name, prefix=key.prefix)
-    db.session.commit()
+    with transaction():
+        db.session.add(key)
+        db.session.flush()
+        audit.record("api_key.created", at=now, actor=by, obj=key, name=name, prefix=key.prefix)
     return key, plain
 
 
 def verify(plain: str | None, *, now: datetime | None = None) -> ApiKey | None:
-    """The active key whose plain text is ``plain``; None for anything else."""
+    """The active key whose plain text is ``plain``; None for anything else. Finding one
+    is also a use of it (``note_use``)."""
     if not plain or len(plain) > 200 or not plain.isascii():
         return None
     key = db.session.scalar(
@@ -52,19 +53,25 @@ def verify(plain: str | None, *, now: datetime | None = None) -> ApiKey | None:
     )
     if key is None:
         return None
-    now = now or clock.now()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
-        key.last_used_at = now
-        db.session.commit()
+    note_use(key, now or clock.now())
     return key
+
+
+def note_use(key: ApiKey, now: datetime) -> None:
+    """Remember when the key was last used, for the admin's list: a write of its own, made
+    only when the last one is older than ``LAST_USED_PRECISION``."""
+    if key.last_used_at is not None and now - key.last_used_at <= LAST_USED_PRECISION:
+        return
+    with transaction():
+        key.last_used_at = now
 
 
 def revoke(key: ApiKey, by: StaffUser | None, *, now: datetime | None = None) -> ApiKey:
     """Switch the key off for good (a new one is made with ``create``)."""
     now = now or clock.now()
-    key.active = False
-    audit.record("api_key.revoked", at=now, actor=by, obj=key, name=key.name, prefix=key.prefix)
-    db.session.commit()
+    with transaction():
+        key.active = False
+        audit.record("api_key.revoked", at=now, actor=by, obj=key, name=key.name, prefix=key.prefix)
     return key
 
 

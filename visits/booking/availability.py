@@ -3,7 +3,8 @@ asks ``slots.free_slots`` which slots are free. Reads only; operations.py does t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -189,3 +190,67 @@ def next_free_slot(service: Service, after_day: date, now: datetime) -> slots.Sl
             return found[0]
         day = chunk_end + timedelta(days=1)
     return None
+
+
+# -- many questions at once --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotQuestion:
+    """Which slots of a service are free on some local days with some clerks; one of the
+    questions a page asks together (one per row) with ``free_slots_of_many``."""
+
+    rules: slots.ServiceRules
+    first_day: date
+    last_day: date
+    clerk_ids: tuple[int, ...]
+
+
+def free_slots_of_many(questions: Sequence[SlotQuestion], now: datetime) -> list[list[slots.Slot]]:
+    """The free slots for each question, in the questions' order, from one load of the
+    clerks' hours, absences and bookings: a page with 30 rows costs what one with 3 does.
+    The slot engine ignores what belongs to clerks a question does not name."""
+    if not questions:
+        return []
+    ids = sorted({clerk for question in questions for clerk in question.clerk_ids})
+    first = min(question.first_day for question in questions)
+    last = max(question.last_day for question in questions)
+    span_start, span_end = _local_range_utc(first, last)
+    hours = weekly_rules(ids)
+    away = absences(ids, span_start, span_end)
+    taken = booked(ids, span_start, span_end, now)
+    closed = holiday_dates(first, last)
+    tz = zone()
+    return [
+        slots.free_slots(
+            service=question.rules,
+            clerk_ids=question.clerk_ids,
+            rules=hours,
+            absences=away,
+            booked=taken,
+            holidays=closed,
+            first_day=question.first_day,
+            last_day=question.last_day,
+            now=now,
+            tz=tz,
+        )
+        for question in questions
+    ]
+
+
+def bookable_clerk_ids_of(service_ids: Iterable[int]) -> dict[int, list[int]]:
+    """``bookable_clerk_ids`` of several services in one query (a service nobody offers
+    is missing from the answer)."""
+    ids = set(service_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Service.id, StaffUser.id)
+        .join(StaffUser.services)
+        .where(Service.id.in_(ids), StaffUser.active.is_(True))
+        .order_by(StaffUser.id)
+    )
+    found: dict[int, list[int]] = {}
+    for service_id, clerk_id in rows:
+        found.setdefault(service_id, []).append(clerk_id)
+    return found

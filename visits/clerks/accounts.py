@@ -1,13 +1,16 @@
-"""Staff accounts: creating them and checking their passwords (Argon2id)."""
+"""Staff accounts: creating them, checking their passwords (Argon2id), and recording who
+logged in and out."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
-from visits.core import clock
-from visits.extensions import db
+from visits.core import audit, clock
+from visits.extensions import db, transaction
 from visits.models import Role, StaffUser
 
 _hasher = PasswordHasher()
@@ -52,3 +55,19 @@ def create_user(email: str, name: str, password: str, role: Role | str = Role.CL
     )
     db.session.add(user)
     return user
+
+
+def record_login(user: StaffUser, *, now: datetime) -> None:
+    with transaction():
+        audit.record("staff.login", at=now, actor=user, obj=user)
+
+
+def record_failed_login(email: str, ip: str | None, *, now: datetime) -> None:
+    """A refused login, with the address tried and the caller's IP, to spot guessing."""
+    with transaction():
+        audit.record("staff.login_failed", at=now, actor_label="anonymous", email=email[:254], ip=ip)
+
+
+def record_logout(user: StaffUser, *, now: datetime) -> None:
+    with transaction():
+        audit.record("staff.logout", at=now, actor=user, obj=user)

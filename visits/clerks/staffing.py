@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import holidays as holidays_lib
 from flask import current_app
@@ -23,9 +23,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from visits.booking import availability, links
+from visits.booking import availability, links, rules
 from visits.booking import operations as booking
 from visits.booking.calendar import BusyTime
+from visits.booking.slots import wall_instant
 from visits.clerks.accounts import AccountError, check_password, hash_password
 from visits.core import audit
 from visits.core.events import appointment_changed
@@ -161,7 +162,10 @@ def absence_span(
     if end <= start:
         raise StaffingError("end_before_start", "end_time")
     tz = availability.zone()
-    return _wall(first_day, start, tz), _wall(first_day, end, tz)
+    begins, ends = wall_instant(first_day, start, tz), wall_instant(first_day, end, tz)
+    if ends <= begins:  # both inside the hour the clocks skip in spring: no time at all
+        raise StaffingError("end_before_start", "end_time")
+    return begins, ends
 
 
 def absences_of(clerk: StaffUser, *, since: datetime, source: str | None = None) -> list[Absence]:
@@ -272,15 +276,13 @@ class Stranded:
         return ",".join(parts)
 
 
-def _wall(day: date, at: time, tz) -> datetime:
-    return datetime.combine(day, at, tz).astimezone(UTC)
 
 
 def _covered_by_hours(appointment: Appointment, rules: list[WeeklyHours], tz) -> bool:
     """The appointment lies wholly in the joined windows of its local day for its service."""
     day = appointment.start_at.astimezone(tz).date()
     windows = sorted(
-        (_wall(day, r.start_time, tz), _wall(day, r.end_time, tz))
+        (wall_instant(day, r.start_time, tz), wall_instant(day, r.end_time, tz))
         for r in rules
         if r.weekday == day.weekday()
         and (r.valid_from is None or r.valid_from <= day)
@@ -333,6 +335,7 @@ def stranded_appointments(
                 Appointment.status.in_([Status.HELD, Status.CONFIRMED]),
                 availability.occupying_condition(now),
             )
+            .options(selectinload(Appointment.service))
             .order_by(Appointment.start_at)
         )
     )
@@ -388,29 +391,56 @@ def free_colleagues(appointment: Appointment, now: datetime) -> list[StaffUser]:
     The slot engine decides "free" as it does for citizens (hours, absences, holidays,
     bookings, buffers), without the minimum notice: handing over an appointment that starts
     soon is exactly when it is needed."""
+    return free_colleagues_of([appointment], now)[appointment.id]
+
+
+def _handover_rules(appointment: Appointment, now: datetime):
     service = appointment.service
-    ids = [c for c in availability.bookable_clerks(service) if c != appointment.clerk_id]
-    if not ids:
-        return []
-    day = appointment.start_at.astimezone(availability.zone()).date()
-    rules = dataclasses.replace(
+    return dataclasses.replace(
         availability.service_rules(service),
         min_notice=timedelta(0),
         horizon=max(timedelta(days=service.horizon_days), appointment.start_at - now + timedelta(days=1)),
     )
-    found = availability.free_slots(service, day, day, now, clerk_ids=ids, rules=rules)
-    free_ids = next((s.clerk_ids for s in found if s.start == appointment.start_at), ())
-    if not free_ids:
-        return []
-    return list(
-        db.session.scalars(select(StaffUser).where(StaffUser.id.in_(free_ids)).order_by(StaffUser.name))
+
+
+def free_colleagues_of(appointments: list[Appointment], now: datetime) -> dict[int, list[StaffUser]]:
+    """``free_colleagues`` of each appointment (by id), asked together: the same few
+    queries for one appointment as for a page of them."""
+    offering = availability.bookable_clerk_ids_of({a.service_id for a in appointments})
+    tz = availability.zone()
+    asked, questions = [], []
+    for appointment in appointments:
+        ids = tuple(c for c in offering.get(appointment.service_id, ()) if c != appointment.clerk_id)
+        if ids:
+            day = appointment.start_at.astimezone(tz).date()
+            asked.append(appointment)
+            questions.append(availability.SlotQuestion(_handover_rules(appointment, now), day, day, ids))
+    free_ids: dict[int, tuple[int, ...]] = {}
+    for appointment, found in zip(asked, availability.free_slots_of_many(questions, now), strict=True):
+        free_ids[appointment.id] = next((s.clerk_ids for s in found if s.start == appointment.start_at), ())
+    wanted = {clerk for ids in free_ids.values() for clerk in ids}
+    people = (
+        list(db.session.scalars(select(StaffUser).where(StaffUser.id.in_(wanted)).order_by(StaffUser.name)))
+        if wanted
+        else []
     )
+    return {a.id: [p for p in people if p.id in free_ids.get(a.id, ())] for a in appointments}
+
+
+def stranded_with_colleagues(
+    clerk: StaffUser, now: datetime, *, language: str = "de"
+) -> list[tuple[Stranded, list[StaffUser]]]:
+    """What the conflicts page lists: each stranded appointment with the colleagues free to
+    take it over."""
+    stranded = stranded_appointments(clerk, now, language=language)
+    colleagues = free_colleagues_of([s.appointment for s in stranded], now)
+    return [(s, colleagues[s.appointment.id]) for s in stranded]
 
 
 def reassign(appointment: Appointment, colleague: StaffUser, *, by: StaffUser, now: datetime) -> Appointment:
     """Hand the appointment to a free colleague: same time, same room, same links; the
     citizen's calendar entry stays valid, so no SEQUENCE change."""
-    if appointment.status not in (Status.HELD, Status.CONFIRMED) or appointment.start_at <= now:
+    if not rules.can_reschedule(appointment, now):
         raise booking.NotChangeable(status=appointment.status)
     if colleague.id not in {c.id for c in free_colleagues(appointment, now)}:
         raise booking.SlotUnavailable()
@@ -443,7 +473,7 @@ def reassign(appointment: Appointment, colleague: StaffUser, *, by: StaffUser, n
 def local_days(first_day: date, last_day: date) -> tuple[datetime, datetime]:
     """The UTC span of the local days first_day..last_day (inclusive)."""
     tz = availability.zone()
-    return _wall(first_day, time.min, tz), _wall(last_day + timedelta(days=1), time.min, tz)
+    return wall_instant(first_day, time.min, tz), wall_instant(last_day + timedelta(days=1), time.min, tz)
 
 
 def agenda(clerk_id: int | None, first_day: date, last_day: date) -> list[Appointment]:
@@ -463,6 +493,48 @@ def agenda(clerk_id: int | None, first_day: date, last_day: date) -> list[Appoin
     if clerk_id is not None:
         query = query.where(Appointment.clerk_id == clerk_id)
     return list(db.session.scalars(query))
+
+
+def agenda_days(clerk_id: int | None, first_day: date, last_day: date, language: str = "de") -> list[dict]:
+    """The agenda of each local day first_day..last_day: its public holiday, its appointments
+    (``agenda``) and, for one clerk, the absences that touch it."""
+    appointments = agenda(clerk_id, first_day, last_day)
+    holidays = holiday_names(first_day, last_day, language)
+    absences: list[Absence] = []
+    if clerk_id is not None:
+        start, end = local_days(first_day, last_day)
+        absences = list(
+            db.session.scalars(
+                select(Absence)
+                .where(Absence.clerk_id == clerk_id, Absence.start_at < end, Absence.end_at > start)
+                .order_by(Absence.start_at)
+            )
+        )
+    tz = availability.zone()
+    days = []
+    current = first_day
+    while current <= last_day:
+        day_start, day_end = local_days(current, current)
+        days.append(
+            {
+                "day": current,
+                "holiday": holidays.get(current),
+                "appointments": [a for a in appointments if a.start_at.astimezone(tz).date() == current],
+                "absences": [a for a in absences if a.start_at < day_end and a.end_at > day_start],
+            }
+        )
+        current += timedelta(days=1)
+    return days
+
+
+def staff_by_name() -> list[StaffUser]:
+    """Everyone on the staff, for an administrator's choice of whose agenda to see."""
+    return list(db.session.scalars(select(StaffUser).order_by(StaffUser.name)))
+
+
+def phone_booking_services() -> list[Service]:
+    """The services a clerk can book for a caller: the active ones, by name."""
+    return list(db.session.scalars(select(Service).where(Service.active.is_(True)).order_by(Service.name_de)))
 
 
 def visible_appointment(user: StaffUser, appointment_id: int) -> Appointment | None:
@@ -491,11 +563,13 @@ def preview(
     while day <= last_day:
         days[day] = {"day": day, "holiday": holidays.get(day), "services": []}
         day += timedelta(days=1)
-    for service in sorted(clerk.services, key=lambda s: s.name_de):
-        if not service.active:
-            continue
+    offered = [s for s in sorted(clerk.services, key=lambda s: s.name_de) if s.active]
+    questions = [
+        availability.SlotQuestion(availability.service_rules(s), first_day, last_day, (clerk.id,)) for s in offered
+    ]
+    for service, found in zip(offered, availability.free_slots_of_many(questions, now), strict=True):
         by_day: dict[date, list[datetime]] = {}
-        for slot in availability.free_slots(service, first_day, last_day, now, clerk_ids=[clerk.id]):
+        for slot in found:
             by_day.setdefault(slot.start.astimezone(tz).date(), []).append(slot.start)
         for found_day, starts in by_day.items():
             if found_day in days:

@@ -13,16 +13,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import format_date, format_time, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
-from werkzeug.routing import BuildError
 
-from visits.booking import availability, calendar, links
+from visits.booking import availability, calendar, links, rules
 from visits.booking import operations as booking
 from visits.clerks import accounts as staff_accounts
 from visits.clerks import staffing
-from visits.core import audit, clock
+from visits.core import clock
 from visits.extensions import db, limiter, login_manager
-from visits.models import Absence, Service, StaffUser, Status, WeeklyHours
+from visits.models import Absence, StaffUser, Status, WeeklyHours
+from visits.video import jitsi
 from visits.web.staff import forms
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -86,14 +85,14 @@ def _staff_iso_day(value: datetime) -> str:
 
 @bp.app_context_processor
 def _staff_context() -> dict:
-    def endpoint_exists(endpoint: str) -> bool:
-        try:
-            url_for(endpoint, **({"appointment_id": 0} if endpoint == "join.clerk" else {}))
-        except BuildError:
-            return False
-        return True
-
-    return {"staff_endpoint_exists": endpoint_exists, "staff_status_label": status_label}
+    return {
+        "staff_status_label": status_label,
+        # What may be done with an appointment now, asked as ``can_mark(item, now)``: the
+        # rules of visits/booking/rules.py, the same the use cases enforce.
+        "can_mark": rules.can_mark,
+        "can_cancel": rules.can_cancel,
+        "join_offered": jitsi.join_offered,
+    }
 
 
 def status_label(status: str) -> str:
@@ -201,26 +200,16 @@ def login():
         if _password_matches(user, form.password.data or ""):
             _fresh_session()  # for the logged-in user
             login_user(user)
-            audit.record("staff.login", at=now, actor=user, obj=user)
-            db.session.commit()
+            staff_accounts.record_login(user, now=now)
             return redirect(_safe_next(request.args.get("next")) or url_for(".agenda"))
-        audit.record(
-            "staff.login_failed",
-            at=now,
-            actor_label="anonymous",
-            email=(form.email.data or "")[:254],
-            ip=request.remote_addr,
-        )
-        db.session.commit()
+        staff_accounts.record_failed_login(form.email.data or "", request.remote_addr, now=now)
         failed = True
     return render_template("staff/login.html", form=form, failed=failed)
 
 
 @bp.post("/logout")
 def logout():
-    user = _me()
-    audit.record("staff.logout", at=_now(), actor=user, obj=user)
-    db.session.commit()
+    staff_accounts.record_logout(_me(), now=_now())
     logout_user()
     _fresh_session()
     flash(gettext("You have been logged out."), "success")
@@ -260,41 +249,14 @@ def agenda():
     clerk_id: int | None = me.id
     clerks: list[StaffUser] = []
     if me.is_admin:
-        clerks = list(db.session.scalars(select(StaffUser).order_by(StaffUser.name)))
+        clerks = staffing.staff_by_name()
         chosen = request.args.get("clerk", "")
         clerk_id = int(chosen) if chosen.isdigit() else None
-    appointments = staffing.agenda(clerk_id, first, last)
-    days = []
-    holidays = staffing.holiday_names(first, last, _lang())
-    absences = []
-    if clerk_id is not None:
-        start, end = staffing.local_days(first, last)
-        absences = [
-            a
-            for a in db.session.scalars(
-                select(Absence)
-                .where(Absence.clerk_id == clerk_id, Absence.start_at < end, Absence.end_at > start)
-                .order_by(Absence.start_at)
-            )
-        ]
-    current = first
-    tz = availability.zone()
-    while current <= last:
-        day_start, day_end = staffing.local_days(current, current)
-        days.append(
-            {
-                "day": current,
-                "holiday": holidays.get(current),
-                "appointments": [a for a in appointments if a.start_at.astimezone(tz).date() == current],
-                "absences": [a for a in absences if a.start_at < day_end and a.end_at > day_start],
-            }
-        )
-        current += timedelta(days=1)
     return render_template(
         "staff/agenda.html",
         view=view,
         day=day,
-        days=days,
+        days=staffing.agenda_days(clerk_id, first, last, _lang()),
         previous=day - step,
         following=day + step,
         today=_today(),
@@ -319,16 +281,12 @@ def appointment(appointment_id: int):
 
 
 def _render_appointment(item, note_form, cancel_form, status: int = 200):
-    now = _now()
-    can_mark = item.status in (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW) and item.start_at <= now
-    can_cancel = item.status in (Status.HELD, Status.CONFIRMED) and item.start_at > now
     return render_template(
         "staff/appointment.html",
         item=item,
         note_form=note_form,
         cancel_form=cancel_form,
-        can_mark=can_mark,
-        can_cancel=can_cancel,
+        now=_now(),
     ), status
 
 
@@ -525,10 +483,7 @@ def absence_delete(absence_id: int):
 def conflicts():
     me = _me()
     now = _now()
-    items = [
-        (stranded, staffing.free_colleagues(stranded.appointment, now))
-        for stranded in staffing.stranded_appointments(me, now, language=_lang())
-    ]
+    items = staffing.stranded_with_colleagues(me, now, language=_lang())
     return render_template("staff/conflicts.html", items=items, cancel_form=forms.CancelForm())
 
 
@@ -594,9 +549,7 @@ def conflict_resolve(appointment_id: int):
 def phone_booking():
     me = _me()
     now = _now()
-    services = list(
-        db.session.scalars(select(Service).where(Service.active.is_(True)).order_by(Service.name_de))
-    )
+    services = staffing.phone_booking_services()
     chosen = request.values.get("service", "")
     service = next((s for s in services if str(s.id) == chosen), None)
     week = _parse_day(request.values.get("week"))
