@@ -1,4 +1,4 @@
-"""Real-browser harness (issue #8): the app as a real HTTP server on 127.0.0.1, Debian's
+"""Real-browser harness: the app as a real HTTP server on 127.0.0.1, Debian's
 chromium driven by Playwright, a real SMTP server on loopback, axe-core on every page.
 
 - ``live``: ``create_app`` served by werkzeug in a thread, on its own database (a fresh

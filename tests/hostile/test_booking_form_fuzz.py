@@ -1,4 +1,4 @@
-"""Hypothesis fuzz of the citizen's booking form (issue #9): random and Unicode input in
+"""Hypothesis fuzz of the citizen's booking form: random and Unicode input in
 every field, never a 500, and nothing booked unless the form was valid; what is booked is
 stored as the citizen typed it (cleaned of surrounding space). The API's fuzz test is
 tests/api/test_fuzz.py."""

@@ -1,4 +1,4 @@
-"""CSRF on every state-changing form (issue #9): a walk over ``app.url_map``. Every POST,
+"""CSRF on every state-changing form: a walk over ``app.url_map``. Every POST,
 PUT, PATCH and DELETE route outside the API refuses a request without the form's token
 (anonymous, as clerk and as admin) and changes nothing. The API is exempt because it
 uses no cookies: a staff member's session cookie gives it no power at all."""

@@ -1,4 +1,4 @@
-"""Jitsi room and token scope (issue #9): whatever a citizen's link is combined with
+"""Jitsi room and token scope: whatever a citizen's link is combined with
 (extra form fields, query parameters, a staff login in the same browser), it yields a token
 for exactly its own room, in the citizen's name, never a moderator's. More in
 tests/video/test_tokens.py (room per token, signature, audience, time window)."""

@@ -1,4 +1,4 @@
-"""Guessing manage and join links (issue #9): every look-up counts against one
+"""Guessing manage and join links: every look-up counts against one
 RATELIMIT_LINKS budget per address (manage and join pages together), and a wrong link, a
 malformed one, a link of the other kind and the link of an anonymised appointment are the
 same answer: same status, same body. Nothing tells a guesser that a link once existed."""

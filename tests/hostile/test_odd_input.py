@@ -1,4 +1,4 @@
-"""SQL-ish, oversized and odd input on every form and query parameter (issue #9): a clear
+"""SQL-ish, oversized and odd input on every form and query parameter: a clear
 refusal (400/404/409/413/422) or a normal answer, never a 500.
 
 The forms are not listed by hand: every page (anonymous, as clerk, as admin) is fetched,

@@ -1,4 +1,4 @@
-"""Open redirects (issue #9): the login's ``?next=``, the language switch, and any redirect
+"""Open redirects: the login's ``?next=``, the language switch, and any redirect
 parameter on any page. Each target is read the way a browser reads it (tabs and line
 breaks dropped, backslashes as slashes) and must stay on this site."""
 

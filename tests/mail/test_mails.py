@@ -1,6 +1,6 @@
 """The mails a citizen receives, as a mail program sees them: booking use cases run, the
 outbox delivers to a real SMTP server, the arrivals are parsed with ``email`` and the
-calendar parts with ``icalendar``; held to ../shared/SPEC-jitsi-ical.md (C1-C10, M1-M3)."""
+calendar parts with ``icalendar``; held to the ``ics-*`` and ``mail-*`` rules of docs/checklist.md."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from visits.booking.operations import Citizen
 from visits.core.events import appointment_changed
 from visits.extensions import db
 from visits.mail import compose as mail
-from visits.mail import notifications, outbox
+from visits.mail import notifications, outbox, reminders
 from visits.models import OutboxMessage, Status
 
 from .. import days
@@ -51,6 +51,11 @@ def deliver(smtp_server, count: int, now=NOW) -> list[EmailMessage]:
 def confirmed(service, citizen, hour: int = 8):
     appointment = booking.hold(service, berlin(MONDAY, hour), citizen, now=NOW).appointment
     return booking.confirm(appointment, now=NOW)
+
+
+def remind(appointment, now, offset: timedelta):
+    """Queue a reminder as the sweep does: under its own key (appointment, start, offset)."""
+    return mail.enqueue("reminder", appointment, now=now, dedupe_key=reminders.dedupe_key(appointment, offset))
 
 
 def parts(message: EmailMessage) -> dict[str, EmailMessage]:
@@ -104,7 +109,7 @@ def test_confirming_sends_a_request_invitation_inside_the_alternative_and_as_inv
     appointment = confirmed(service, factories.citizen())
     _, received = deliver(smtp_server, 2)
     assert received["Subject"].startswith("Terminbestätigung: Wohngeldberatung")
-    # C10: text, HTML and calendar side by side in multipart/alternative; the file also attached
+    # ics-in-mail: text, HTML and calendar side by side in multipart/alternative; the file also attached
     assert received.get_content_type() == "multipart/mixed"
     alternative, attachment = received.iter_parts()
     assert [p.get_content_type() for p in alternative.iter_parts()] == [
@@ -117,7 +122,7 @@ def test_confirming_sends_a_request_invitation_inside_the_alternative_and_as_inv
     assert part.get_content_charset() == "utf-8"
     assert attachment.get_filename() == "invite.ics"
     assert attachment.get_payload(decode=True) == data
-    # C1, C2, C3, C4, C6
+    # ics-lines, ics-method, ics-event, ics-utc, ics-parties
     assert data.endswith(b"\r\n") and b"\n" not in data.replace(b"\r\n", b"")
     assert all(len(line) <= 75 for line in data.split(b"\r\n"))
     assert cal["VERSION"] == "2.0" and "Visits" in str(cal["PRODID"])
@@ -130,7 +135,7 @@ def test_confirming_sends_a_request_invitation_inside_the_alternative_and_as_inv
     assert str(event["ORGANIZER"]).lower() == "mailto:termine@stadt.example"
     assert str(event["ATTENDEE"]) == f"mailto:{appointment.citizen_email}"
     assert event["STATUS"] == "CONFIRMED"
-    # C7: the join page in URL and DESCRIPTION, never a Jitsi token
+    # ics-where: the join page in URL and DESCRIPTION, never a Jitsi token
     assert str(event["URL"]) == links.join_url(appointment)
     assert links.join_url(appointment) in str(event["DESCRIPTION"])
     assert "jwt" not in data.decode()
@@ -211,7 +216,7 @@ def test_cancelling_sends_method_cancel_with_the_same_uid_a_higher_sequence_and_
     _, confirmation, cancellation = deliver(smtp_server, 3)
     assert cancellation["Subject"].startswith("Termin abgesagt: Wohngeldberatung")
     part, _, cal = invitation(cancellation)
-    assert part.get_param("method") == "CANCEL" == cal["METHOD"]  # C10: MIME method = METHOD
+    assert part.get_param("method") == "CANCEL" == cal["METHOD"]  # ics-in-mail: MIME method = METHOD
     event = event_of(cal)
     assert str(event["UID"]) == appointment.uid
     assert int(event["SEQUENCE"]) > int(event_of(invitation(confirmation)[2])["SEQUENCE"])
@@ -257,13 +262,13 @@ def test_a_caller_without_email_gets_no_mail_and_the_booking_still_works(smtp_se
     appointment = booking.book_for_caller(service, berlin(MONDAY, 9), caller, clerk=clerk, now=NOW)
     assert appointment.status == Status.CONFIRMED
     assert rows() == []
-    assert mail.enqueue("reminder", appointment, now=NOW, offset=timedelta(hours=24)) is None
+    assert remind(appointment, NOW, timedelta(hours=24)) is None
 
 
 def test_a_reminder_brings_the_join_link_and_the_invitation_again(smtp_server, service, factories):
     appointment = confirmed(service, factories.citizen())
     soon = berlin(MONDAY - timedelta(days=1), 8)
-    assert mail.enqueue("reminder", appointment, now=soon, offset=timedelta(hours=24)) is not None
+    assert remind(appointment, soon, timedelta(hours=24)) is not None
     db.session.commit()
     *_, reminder = deliver(smtp_server, 3, now=soon)
     assert reminder["Subject"].startswith("Terminerinnerung: Wohngeldberatung")
@@ -272,21 +277,10 @@ def test_a_reminder_brings_the_join_link_and_the_invitation_again(smtp_server, s
     assert str(event_of(invitation(reminder)[2])["UID"]) == appointment.uid
 
 
-def test_a_reminder_is_queued_once_per_offset_and_again_after_a_reschedule(app, service, factories):
-    appointment = confirmed(service, factories.citizen())
-    day = timedelta(hours=24)
-    assert mail.enqueue("reminder", appointment, now=NOW, offset=day) is not None
-    assert mail.enqueue("reminder", appointment, now=NOW, offset=day) is None
-    assert mail.enqueue("reminder", appointment, now=NOW, offset=timedelta(hours=1)) is not None
-    db.session.commit()
-    booking.reschedule(appointment, berlin(MONDAY, 10), now=NOW)
-    assert mail.enqueue("reminder", appointment, now=NOW, offset=day) is not None
-
-
 def test_no_reminder_for_a_cancelled_appointment(app, service, factories):
     appointment = confirmed(service, factories.citizen())
     booking.cancel(appointment, now=NOW)
-    assert mail.enqueue("reminder", appointment, now=NOW, offset=timedelta(hours=1)) is None
+    assert remind(appointment, NOW, timedelta(hours=1)) is None
 
 
 def test_a_no_show_gets_a_friendly_mail_with_a_link_to_book_again(smtp_server, service, factories):
@@ -330,7 +324,7 @@ def test_every_mail_has_the_headers_a_mail_program_expects(smtp_server, service,
         assert (to.display_name, to.addr_spec) == ("Erika Mustermann", appointment.citizen_email)
         assert received["Date"].datetime == NOW
         assert received["Auto-Submitted"] == "auto-generated"
-    # M3: links are absolute, on the public base URL, over https
+    # mail-links: links are absolute, on the public base URL, over https
     assert all(
         link.startswith("https://visits.test/")
         for link in (links.manage_url(appointment), links.join_url(appointment))
@@ -342,7 +336,7 @@ def test_line_breaks_in_a_name_cannot_add_headers_or_recipients(smtp_server, ser
     # A name that never went through the booking form (older data, another entry point).
     appointment.citizen_name = "Eve\r\nBcc: mallory@evil.example\r\nSubject: pwned"
     db.session.commit()
-    assert mail.enqueue("reminder", appointment, now=NOW, offset=timedelta(hours=2)) is not None
+    assert remind(appointment, NOW, timedelta(hours=2)) is not None
     db.session.commit()
     *_, received = deliver(smtp_server, 3)
     raw = smtp_server.received[-1]
@@ -384,7 +378,7 @@ def test_a_hostile_name_cannot_add_a_calendar_property_and_is_escaped_in_html(
     appointment = confirmed(service, factories.citizen(name="Tom & <b>Jerry</b>"))
     appointment.citizen_name = 'Tom & <b>Jerry</b>\r\nBEGIN:VEVENT\r\nSUMMARY:pwned;x,y"'
     db.session.commit()
-    mail.enqueue("reminder", appointment, now=NOW, offset=timedelta(hours=2))
+    remind(appointment, NOW, timedelta(hours=2))
     db.session.commit()
     *_, received = deliver(smtp_server, 3)
     _, data, cal = invitation(received)

@@ -1,4 +1,4 @@
-"""The authorization walk (issue #5): every staff and admin route, GET and POST, as anonymous,
+"""The authorization walk: every staff and admin route, GET and POST, as anonymous,
 as clerk A, as clerk B and as admin. Nobody reaches what is not theirs (anonymous: the redirect
 to the login page; a clerk on an admin page: 403; clerk B on clerk A's objects: 404; and none
 of the other person's data in the body).

@@ -67,7 +67,7 @@ def token_from(location: str) -> str:
 @dataclass(frozen=True)
 class JitsiServer:
     """What a Jitsi deployment with token authentication checks before letting someone
-    into a room (SPEC J1-J5): signature with *its* key and only its algorithm (so never
+    into a room (docs/checklist.md, token-alg to token-window): signature with *its* key and only its algorithm (so never
     ``alg: none``), issuer, audience, subject, nbf/exp at the moment of joining, and the
     room claim equal to the room's name."""
 

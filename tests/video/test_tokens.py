@@ -1,5 +1,5 @@
-"""The tokens "join" mints, checked against the SPEC's Jitsi list (J1-J8) the way a Jitsi
-server with token authentication checks them."""
+"""The tokens "join" mints, checked against the ``token-*`` rules of docs/checklist.md the
+way a Jitsi server with token authentication checks them."""
 
 from __future__ import annotations
 
@@ -49,16 +49,16 @@ def test_join_redirects_to_the_room_with_a_token_the_server_admits(client, appoi
     assert location.startswith(f"https://{DOMAIN}/{appointment.room}?jwt=")
     claims = SERVER.admits(token_from(location), appointment.room, START)
     assert claims is not None
-    assert claims["room"] == appointment.room  # J4: exactly this room, never "*"
+    assert claims["room"] == appointment.room  # token-room: exactly this room, never "*"
 
 
 def test_token_header_and_issuer_audience_subject(client, appointment):
     token = token_from(press_join(client, appointment, START).headers["Location"])
-    assert jwt.get_unverified_header(token)["alg"] == "HS256"  # J1
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"  # token-alg
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert claims["iss"] == APP_ID  # J2
+    assert claims["iss"] == APP_ID  # token-issuer-audience
     assert claims["aud"] == APP_ID
-    assert claims["sub"] == DOMAIN  # J3
+    assert claims["sub"] == DOMAIN  # token-subject
 
 
 def test_citizen_token_names_the_citizen_and_is_not_moderator(client, appointment):
@@ -66,8 +66,8 @@ def test_citizen_token_names_the_citizen_and_is_not_moderator(client, appointmen
     user = jwt.decode(token, options={"verify_signature": False})["context"]["user"]
     assert user["name"] == "Erika Mustermann"
     assert user["email"] == "erika@example.org"
-    assert user["moderator"] is False  # J6
-    assert user["lobby"] is True  # J8: waits in the lobby where the deployment supports it
+    assert user["moderator"] is False  # token-user
+    assert user["lobby"] is True  # token-lobby: waits in the lobby where the deployment supports it
     assert "erika" not in user["id"] and "@" not in user["id"]  # stable id, not the email
     for value in user.values():
         assert isinstance(value, (str, int, bool)) or value is None
@@ -84,7 +84,7 @@ def test_citizen_id_is_stable_across_joins(client, appointment):
 def test_times_are_integers_inside_the_rooms_window(client, appointment):
     token = token_from(press_join(client, appointment, START).headers["Location"])
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert isinstance(claims["nbf"], int) and isinstance(claims["exp"], int)  # J5
+    assert isinstance(claims["nbf"], int) and isinstance(claims["exp"], int)  # token-window
     assert claims["nbf"] >= int((OPENS - jitsi.CLOCK_SKEW).timestamp())
     assert claims["exp"] <= int(CLOSES.timestamp())
     assert claims["exp"] > int(START.timestamp())

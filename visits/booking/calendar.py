@@ -1,10 +1,10 @@
 """Every iCalendar file the app produces or reads (RFC 5545/5546), in one place.
 
-Held to ../shared/SPEC-jitsi-ical.md: CRLF and folding come from the icalendar library;
-times are written in UTC (``...Z``) so no VTIMEZONE is needed; the UID is the appointment's
-random ``uid`` for its whole life and SEQUENCE its ``sequence``; text values are escaped by
-the library, and parameter values (CN) are cleaned of line breaks and quotes, so a name
-cannot add a property or a component."""
+Held to the ``ics-*`` rules of docs/checklist.md: CRLF and folding come from the icalendar
+library; times are written in UTC (``...Z``) so no VTIMEZONE is needed; the UID is the
+appointment's random ``uid`` for its whole life and SEQUENCE its ``sequence``; text values are
+escaped by the library, and parameter values (CN) are cleaned of line breaks and quotes, so a
+name cannot add a property or a component."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cached free-slot listings (issue #9: the slot listing under load).
+"""Cached free-slot listings: the slot listing stays fast when many citizens ask at once.
 
 The slot engine over 20 clerks and four weeks costs ~12 ms of CPU; thirty-two citizens
 asking at once queued behind it. Between two changes the answer is the same, so it is

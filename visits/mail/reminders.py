@@ -143,7 +143,7 @@ def _queue(ids: list[int], window, offset: timedelta, now: datetime) -> int:
             if appointment.start_at - offset <= told[appointment.id]:
                 continue  # the citizen heard about this time after the reminder's moment
             key = dedupe_key(appointment, offset)
-            if mail.enqueue("reminder", appointment, now=now, dedupe_key=key, offset=offset):
+            if mail.enqueue("reminder", appointment, now=now, dedupe_key=key):
                 queued += 1
         db.session.commit()
     except BaseException:

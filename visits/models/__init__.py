@@ -53,7 +53,6 @@ class Status(StrEnum):
 
 # Statuses that occupy the clerk's time. The database refuses two of these that overlap.
 OCCUPYING = (Status.HELD, Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW)
-OCCUPYING_SQL = "('held', 'confirmed', 'attended', 'no_show')"
 
 clerk_service = Table(
     "clerk_service",
