@@ -69,6 +69,20 @@ def pytest_unconfigure(config) -> None:
     clock = getattr(config, "_visits_clock", None)
     if clock is not None:
         clock.stop()
+    _cancel_timer_threads()
+
+
+def _cancel_timer_threads() -> None:
+    """Flask-Limiter's in-memory storage (the limits package) arms a non-daemon
+    ``threading.Timer`` to expire its counters, and Python waits for such threads before it
+    exits. Under libfaketime (make test-on) a timed wait never ends, so the run would finish
+    its tests and then never exit. Cancelling wakes the wait at once; nothing is lost, the
+    process is ending."""
+    import threading
+
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
 
 BERLIN = "Europe/Berlin"
 
