@@ -151,7 +151,7 @@ def seed(url: str, folder: Path) -> dict:
         booking_service = service(BOOKING_SERVICE, "Lastprobe Buchung")
         hours = [(d, wall(8), wall(12)) for d in range(5)] + [(d, wall(13), wall(16)) for d in range(5)]
         for n in range(21):
-            clerk = create_user(f"clerk{n}@bench.example", f"Clerk {n}", "bench-password-123", Role.CLERK)
+            clerk = create_user(f"clerk{n}@bench.example", f"Clerk {n}", "bench-password-123", Role.CLERK, now=clock.now())
             clerk.services = [slots_service] if n < 20 else [booking_service]
             clerk.weekly_hours = [WeeklyHours(weekday=d, start_time=s, end_time=e) for d, s, e in hours]
         db.session.commit()

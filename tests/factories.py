@@ -8,9 +8,9 @@ from datetime import date, datetime, time, timedelta
 
 from flask import g
 
-from visits.booking.operations import Citizen
 from visits.clerks.accounts import create_user
 from visits.core import clock
+from visits.core.citizen import Citizen
 from visits.extensions import db
 from visits.models import Absence, BookingPause, OutboxMessage, Role, Service, StaffUser, WeeklyHours
 
@@ -76,7 +76,7 @@ class Factories:
         password: str = STAFF_PASSWORD,
     ) -> StaffUser:
         n = next(_numbers)
-        user = create_user(email or f"clerk{n}@stadt.test", name or f"Clerk {n}", password, role)
+        user = create_user(email or f"clerk{n}@stadt.test", name or f"Clerk {n}", password, role, now=clock.now())
         user.services = list(services)
         user.weekly_hours = [WeeklyHours(weekday=d, start_time=s, end_time=e) for d, s, e in hours]
         db.session.commit()

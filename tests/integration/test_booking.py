@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from visits.booking import links
 from visits.booking import operations as booking
-from visits.booking.operations import Citizen
+from visits.core.citizen import Citizen
 from visits.extensions import db
 from visits.models import Appointment, AuditEvent, BookingPause, Status
 
@@ -115,8 +115,8 @@ def test_expired_hold_frees_the_slot(factories, service):
 def test_expire_holds_job_counts_and_frees(factories, service):
     factories.clerk([service])
     booking.hold(service, berlin(MONDAY, 8), factories.citizen(), now=NOW)
-    assert booking.expire_holds(NOW + timedelta(minutes=10)) == 0
-    assert booking.expire_holds(NOW + timedelta(minutes=15)) == 1
+    assert booking.expire_holds(now=NOW + timedelta(minutes=10)) == 0
+    assert booking.expire_holds(now=NOW + timedelta(minutes=15)) == 1
     assert count(Status.EXPIRED) == 1
 
 
@@ -136,7 +136,7 @@ def test_late_confirmation_succeeds_while_the_slot_is_still_free(factories, serv
     factories.clerk([service])
     appointment = booking.hold(service, berlin(MONDAY, 8), factories.citizen(), now=NOW).appointment
     if swept:
-        booking.expire_holds(NOW + timedelta(hours=1))
+        booking.expire_holds(now=NOW + timedelta(hours=1))
     booking.confirm(appointment, now=NOW + timedelta(hours=2))
     assert appointment.status == Status.CONFIRMED
 
@@ -261,11 +261,11 @@ def test_fair_choice_prefers_the_clerk_with_fewer_appointments_that_day(factorie
 def test_secret_links_are_stored_only_as_hashes(factories, service):
     factories.clerk([service])
     appointment = booking.hold(service, berlin(MONDAY, 8), factories.citizen(), now=NOW).appointment
-    token = booking.manage_token(appointment)
+    token = links.derive_token("manage", appointment.uid)
     assert len(token) >= 40
-    assert booking.by_manage_token(token).id == appointment.id
-    assert booking.by_manage_token(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
-    assert booking.by_join_token(token) is None  # a manage link is not a join link
+    assert links.by_manage_token(token).id == appointment.id
+    assert links.by_manage_token(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert links.by_join_token(token) is None  # a manage link is not a join link
     row = db.session.execute(sa.text("SELECT * FROM appointment")).mappings().one()
     assert token not in " ".join(str(v) for v in row.values())
     assert row["manage_token_hash"] == links.token_hash(token)
@@ -346,3 +346,20 @@ def test_a_hold_that_ran_out_but_is_not_swept_yet_cannot_be_rescheduled(factorie
     db.session.refresh(mine)
     assert mine.status == Status.HELD  # the job has not swept it; the rule reads it as over
     assert mine.start_at == berlin(MONDAY, 8) and mine.sequence == 0
+
+
+def test_the_citizen_is_told_the_time_at_confirmation_and_at_each_move(factories, service, two_clerks):
+    held = booking.hold(service, berlin(MONDAY, 8), factories.citizen(), now=NOW).appointment
+    assert held.time_told_at is None  # the hold's mail asks to confirm; the time is not settled
+    booking.confirm(held, now=NOW + timedelta(minutes=3))
+    assert held.time_told_at == NOW + timedelta(minutes=3)
+    booking.reschedule(held, berlin(MONDAY, 10), now=NOW + timedelta(days=1))
+    assert held.time_told_at == NOW + timedelta(days=1)
+    by_phone = booking.book_for_caller(
+        service, berlin(MONDAY, 11), factories.citizen(), clerk=two_clerks[0], now=NOW + timedelta(hours=2)
+    )
+    assert by_phone.time_told_at == NOW + timedelta(hours=2)
+    db.session.execute(sa.delete(AuditEvent))  # the fact does not live in the audit log
+    db.session.commit()
+    db.session.refresh(held)
+    assert held.time_told_at == NOW + timedelta(days=1)

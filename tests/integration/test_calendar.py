@@ -9,7 +9,7 @@ from icalendar import Calendar
 
 from visits.booking import calendar
 from visits.booking import operations as booking
-from visits.booking.operations import Citizen
+from visits.core.citizen import Citizen
 
 from .. import days
 from ..conftest import berlin
@@ -191,10 +191,15 @@ def test_uploaded_calendar_gives_busy_times_with_recurrences_and_all_day_events(
 
 
 @pytest.mark.parametrize(
-    "data",
-    [b"", b"not a calendar", b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", b"\x00\xff" * 50],
+    ("data", "reason"),
+    [
+        (b"", "not_icalendar"),
+        (b"not a calendar", "not_icalendar"),
+        (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", "no_events"),
+        (b"\x00\xff" * 50, "not_icalendar"),
+    ],
 )
-def test_malformed_upload_gives_a_clear_error(app, data):
+def test_malformed_upload_is_refused_with_its_reason(app, data, reason):
     with pytest.raises(calendar.CalendarFileError) as refused:
-        calendar.busy_times_from_ics(data)
-    assert "Datei" in str(refused.value)
+        calendar.busy_times_from_ics(data, window_start=NOW)
+    assert refused.value.code == reason

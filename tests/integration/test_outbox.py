@@ -8,6 +8,7 @@ from email.utils import make_msgid
 
 from sqlalchemy import select
 
+from visits import settings
 from visits.extensions import db
 from visits.mail import outbox
 from visits.models import OutboxMessage
@@ -33,8 +34,8 @@ def queue(key: str, **kwargs) -> OutboxMessage | None:
 
 def test_queued_mail_arrives_once_with_its_message_id(smtp_server, app):
     row = queue("a")
-    assert outbox.deliver_due(NOW) == 1
-    assert outbox.deliver_due(NOW + timedelta(minutes=10)) == 0
+    assert outbox.deliver_due(now=NOW) == 1
+    assert outbox.deliver_due(now=NOW + timedelta(minutes=10)) == 0
     (received,) = smtp_server.wait_for(1)
     assert received["Message-ID"] == row.message_id
     assert received["Subject"] == "Terminbestätigung"
@@ -52,39 +53,39 @@ def test_the_same_notice_queued_twice_is_one_row(app):
 def test_mail_server_down_delays_and_loses_nothing(smtp_server, app):
     smtp_server.stop()
     queue("down")
-    assert outbox.deliver_due(NOW) == 0
+    assert outbox.deliver_due(now=NOW) == 0
     row = db.session.scalar(select(OutboxMessage))
     assert row.status == "pending" and row.attempts == 1 and "connection" in row.last_error
     assert row.next_attempt_at > NOW
-    assert outbox.deliver_due(NOW + timedelta(seconds=1)) == 0  # backing off, not hammering
+    assert outbox.deliver_due(now=NOW + timedelta(seconds=1)) == 0  # backing off, not hammering
     smtp_server.start()
-    assert outbox.deliver_due(row.next_attempt_at) == 1
+    assert outbox.deliver_due(now=row.next_attempt_at) == 1
     assert len(smtp_server.wait_for(1)) == 1
 
 
-def test_a_mail_that_keeps_failing_ends_as_failed_for_admins(smtp_server, app_config, app):
-    app.config["OUTBOX_MAX_ATTEMPTS"] = 2
+def test_a_mail_that_keeps_failing_ends_as_failed_for_admins(smtp_server, reconfigure):
+    reconfigure(OUTBOX_MAX_ATTEMPTS=2)
     smtp_server.stop()
     queue("doomed")
     when = NOW
     for _ in range(2):
-        outbox.deliver_due(when)
+        outbox.deliver_due(now=when)
         when = db.session.scalar(select(OutboxMessage.next_attempt_at))
     row = db.session.scalar(select(OutboxMessage))
     assert row.status == "failed" and row.attempts == 2
 
 
-def test_without_smtp_host_mails_are_written_as_eml_files(app, tmp_path):
-    app.config["MAIL_DIR"] = str(tmp_path / "mail")
+def test_without_smtp_host_mails_are_written_as_eml_files(reconfigure, tmp_path):
+    reconfigure(MAIL_DIR=str(tmp_path / "mail"))
     row = queue("file")
-    assert outbox.deliver_due(NOW) == 1
+    assert outbox.deliver_due(now=NOW) == 1
     (written,) = (tmp_path / "mail").glob("*.eml")
     text = written.read_text(encoding="utf-8")
     assert row.message_id in text and "Subject:" in text
 
 
 def test_a_mail_server_down_overnight_is_retried_for_hours_at_most_an_hour_apart(app):
-    waits = [outbox.backoff_after(n) for n in range(1, app.config["OUTBOX_MAX_ATTEMPTS"])]
+    waits = [outbox.backoff_after(n) for n in range(1, settings.current().outbox_max_attempts)]
     assert [w.total_seconds() for w in waits[:3]] == [60, 120, 240]
     assert max(waits) == timedelta(hours=1)
     assert sum(waits, timedelta()) > timedelta(hours=12)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from visits.booking import links
-from visits.core import audit, clock
+from visits.core import audit
 from visits.extensions import db, transaction
 from visits.models import ApiKey, StaffUser
 
@@ -21,9 +21,8 @@ KEY_PREFIX = "vk_"
 LAST_USED_PRECISION = timedelta(minutes=5)
 
 
-def create(name: str, by: StaffUser | None, *, now: datetime | None = None) -> tuple[ApiKey, str]:
+def create(name: str, by: StaffUser | None, *, now: datetime) -> tuple[ApiKey, str]:
     """A new key for the portal ``name``; returns the row and the plain key (shown once)."""
-    now = now or clock.now()
     name = " ".join((name or "").split())[:100]
     if not name:
         raise ValueError("an API key needs a name")
@@ -43,21 +42,17 @@ def create(name: str, by: StaffUser | None, *, now: datetime | None = None) -> t
     return key, plain
 
 
-def verify(plain: str | None, *, now: datetime | None = None) -> ApiKey | None:
-    """The active key whose plain text is ``plain``; None for anything else. Finding one
-    is also a use of it (``note_use``)."""
+def verify(plain: str | None) -> ApiKey | None:
+    """The active key whose plain text is ``plain``; None for anything else. Only reads:
+    the caller records the use (``note_use``) as a write of its own."""
     if not plain or len(plain) > 200 or not plain.isascii():
         return None
-    key = db.session.scalar(
+    return db.session.scalar(
         select(ApiKey).where(ApiKey.key_hash == links.token_hash(plain), ApiKey.active.is_(True))
     )
-    if key is None:
-        return None
-    note_use(key, now or clock.now())
-    return key
 
 
-def note_use(key: ApiKey, now: datetime) -> None:
+def note_use(key: ApiKey, *, now: datetime) -> None:
     """Remember when the key was last used, for the admin's list: a write of its own, made
     only when the last one is older than ``LAST_USED_PRECISION``."""
     if key.last_used_at is not None and now - key.last_used_at <= LAST_USED_PRECISION:
@@ -66,9 +61,8 @@ def note_use(key: ApiKey, now: datetime) -> None:
         key.last_used_at = now
 
 
-def revoke(key: ApiKey, by: StaffUser | None, *, now: datetime | None = None) -> ApiKey:
+def revoke(key: ApiKey, by: StaffUser | None, *, now: datetime) -> ApiKey:
     """Switch the key off for good (a new one is made with ``create``)."""
-    now = now or clock.now()
     with transaction():
         key.active = False
         audit.record("api_key.revoked", at=now, actor=by, obj=key, name=key.name, prefix=key.prefix)

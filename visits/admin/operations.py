@@ -1,7 +1,7 @@
 """What administrators do: services, staff accounts, failed mails, the audit log, reports.
 
 Every change is recorded in the audit trail in the same transaction as the change itself.
-The pages in ``web/admin.py`` only parse input, call one function here and render."""
+The pages in ``web/admin/`` only parse input, call one function here and render."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from visits.clerks import accounts as staff_accounts
-from visits.core import audit, clock
+from visits.core import audit
 from visits.core.refusals import Refused
 from visits.core.slugs import SLUG_PATTERN as SLUG_PATTERN  # the admin form shows it
 from visits.core.slugs import is_slug
@@ -72,10 +72,9 @@ def _check_service(values: dict[str, Any], service: Service | None) -> None:
 
 
 def save_service(
-    values: dict[str, Any], by: StaffUser, service: Service | None = None, *, now: datetime | None = None
+    values: dict[str, Any], by: StaffUser, service: Service | None = None, *, now: datetime
 ) -> Service:
     """Create a service (``service`` None) or change one; records which fields changed."""
-    now = now or clock.now()
     values = {k: values[k] for k in SERVICE_FIELDS}
     values["slug"] = values["slug"].strip().lower()
     _check_service(values, service)
@@ -96,13 +95,12 @@ def save_service(
     return service
 
 
-def deactivate_service(service: Service, by: StaffUser, *, now: datetime | None = None) -> Service:
+def deactivate_service(service: Service, by: StaffUser, *, now: datetime) -> Service:
     """No new bookings for the service; appointments already booked stay as they are."""
-    now = now or clock.now()
-    if service.active:
-        service.active = False
-        audit.record("service.deactivated", at=now, actor=by, obj=service, slug=service.slug)
-    db.session.commit()
+    with transaction():
+        if service.active:
+            service.active = False
+            audit.record("service.deactivated", at=now, actor=by, obj=service, slug=service.slug)
     return service
 
 
@@ -126,21 +124,18 @@ def initial_password() -> str:
 
 
 def invite(
-    email: str, name: str, role: str, services: list[Service], by: StaffUser, *, now: datetime | None = None
+    email: str, name: str, role: str, services: list[Service], by: StaffUser, *, now: datetime
 ) -> tuple[StaffUser, str]:
     """A new clerk or admin with a generated initial password (returned, never stored plain)."""
-    now = now or clock.now()
     password = initial_password()
-    try:
-        user = staff_accounts.create_user(email, name, password, role)
-    except staff_accounts.AccountError as exc:
-        db.session.rollback()
-        raise AdminError("email_taken" if "exists" in str(exc) else "role_invalid", "email") from exc
-    user.created_at = now
-    user.services = list(services)
-    db.session.flush()
-    audit.record("staff.invited", at=now, actor=by, obj=user, email=user.email, role=user.role)
-    db.session.commit()
+    with transaction():
+        try:
+            user = staff_accounts.create_user(email, name, password, role, now=now)
+        except staff_accounts.AccountError as exc:
+            raise AdminError("email_taken" if "exists" in str(exc) else "role_invalid", "email") from exc
+        user.services = list(services)
+        db.session.flush()
+        audit.record("staff.invited", at=now, actor=by, obj=user, email=user.email, role=user.role)
     return user, password
 
 
@@ -160,64 +155,61 @@ def update_staff(
     services: list[Service],
     by: StaffUser,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> StaffUser:
     """Name, role and offered services of a staff member."""
-    now = now or clock.now()
     if role not in (Role.CLERK, Role.ADMIN):
         raise AdminError("role_invalid", "role")
     if user.role == Role.ADMIN and role != Role.ADMIN and user.active and _active_admins() <= 1:
         raise AdminError("last_admin", "role")
     changed = []
     name = name.strip() or user.name
-    if name != user.name:
-        user.name, changed = name, [*changed, "name"]
-    if role != user.role:
-        user.role, changed = role, [*changed, "role"]
-    before = sorted(s.id for s in user.services)
-    after = sorted(s.id for s in services)
-    if before != after:
-        user.services = list(services)
-        changed.append("services")
-    if changed:
-        audit.record(
-            "staff.updated",
-            at=now,
-            actor=by,
-            obj=user,
-            email=user.email,
-            fields=",".join(changed),
-            role=user.role,
-            services=",".join(str(i) for i in after),
-        )
-    db.session.commit()
+    with transaction():
+        if name != user.name:
+            user.name, changed = name, [*changed, "name"]
+        if role != user.role:
+            user.role, changed = role, [*changed, "role"]
+        before = sorted(s.id for s in user.services)
+        after = sorted(s.id for s in services)
+        if before != after:
+            user.services = list(services)
+            changed.append("services")
+        if changed:
+            audit.record(
+                "staff.updated",
+                at=now,
+                actor=by,
+                obj=user,
+                email=user.email,
+                fields=",".join(changed),
+                role=user.role,
+                services=",".join(str(i) for i in after),
+            )
     return user
 
 
-def set_active(user: StaffUser, active: bool, by: StaffUser, *, now: datetime | None = None) -> StaffUser:
+def set_active(user: StaffUser, active: bool, by: StaffUser, *, now: datetime) -> StaffUser:
     """Deactivate (logged out at once, cannot log in) or reactivate a staff account.
 
     The last active administrator cannot be deactivated: nobody could undo it."""
-    now = now or clock.now()
     if user.active == active:
         return user
     if not active and user.role == Role.ADMIN and _active_admins() <= 1:
         raise AdminError("last_admin")
-    user.active = active
-    audit.record(
-        "staff.reactivated" if active else "staff.deactivated", at=now, actor=by, obj=user, email=user.email
-    )
-    db.session.commit()
+    with transaction():
+        user.active = active
+        audit.record(
+            "staff.reactivated" if active else "staff.deactivated", at=now, actor=by, obj=user, email=user.email
+        )
     return user
 
 
-def reset_password(user: StaffUser, by: StaffUser, *, now: datetime | None = None) -> str:
+def reset_password(user: StaffUser, by: StaffUser, *, now: datetime) -> str:
     """A new generated password for ``user`` (the old one stops working); shown once."""
-    now = now or clock.now()
     password = initial_password()
-    user.password_hash = staff_accounts.hash_password(password)
-    audit.record("staff.password_reset", at=now, actor=by, obj=user, email=user.email)
-    db.session.commit()
+    with transaction():
+        user.password_hash = staff_accounts.hash_password(password)
+        audit.record("staff.password_reset", at=now, actor=by, obj=user, email=user.email)
     return password
 
 
@@ -234,15 +226,14 @@ def failed_mails() -> list[OutboxMessage]:
     )
 
 
-def retry_mail(message: OutboxMessage, by: StaffUser, *, now: datetime | None = None) -> OutboxMessage:
+def retry_mail(message: OutboxMessage, by: StaffUser, *, now: datetime) -> OutboxMessage:
     """Back to the queue, due now, with a fresh count of attempts."""
-    now = now or clock.now()
-    if message.status == "failed":
-        message.status = "pending"
-        message.attempts = 0
-        message.next_attempt_at = now
-        audit.record("mail.retried", at=now, actor=by, obj=message, kind=message.kind)
-    db.session.commit()
+    with transaction():
+        if message.status == "failed":
+            message.status = "pending"
+            message.attempts = 0
+            message.next_attempt_at = now
+            audit.record("mail.retried", at=now, actor=by, obj=message, kind=message.kind)
     return message
 
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
+from visits import settings
 from visits.booking import links
-from visits.extensions import db
+from visits.extensions import db, transaction
 from visits.models import Appointment, AuditEvent, BookingPause, OutboxMessage, Status
 
 BATCH_SIZE = 500
@@ -36,12 +36,12 @@ def _dead_link_hash() -> str:
     return links.token_hash("anonymised:" + secrets.token_urlsafe(32))
 
 
-def anonymise_due(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
+def anonymise_due(*, now: datetime, batch_size: int = BATCH_SIZE) -> int:
     """Anonymise every appointment past its retention; returns how many."""
-    config = current_app.config
-    days = int(config.get("RETENTION_DAYS", 30))
+    config = settings.current()
+    days = config.retention_days
     cutoff = now - timedelta(days=days)
-    no_show_cutoff = now - timedelta(days=max(days, int(config.get("NO_SHOW_WINDOW_DAYS", 90))))
+    no_show_cutoff = now - timedelta(days=max(days, config.no_show_window_days))
     due = and_(
         Appointment.anonymised_at.is_(None),
         Appointment.end_at <= cutoff,
@@ -49,7 +49,7 @@ def anonymise_due(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
     )
     done = 0
     while True:
-        try:
+        with transaction():  # one batch per transaction: locks are short, progress is kept
             batch = db.session.scalars(
                 select(Appointment)
                 .where(due)
@@ -61,10 +61,6 @@ def anonymise_due(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
                 _anonymise(appointment, now)
             if batch:
                 _forget_mails_and_details([a.id for a in batch])
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
         done += len(batch)
         if len(batch) < batch_size:
             break
@@ -108,7 +104,7 @@ def _forget_mails_and_details(appointment_ids: list[int]) -> None:
 
 
 def _delete_old_pauses(cutoff: datetime) -> None:
-    try:
+    with transaction():
         db.session.execute(
             delete(BookingPause).where(
                 or_(
@@ -117,7 +113,3 @@ def _delete_old_pauses(cutoff: datetime) -> None:
                 )
             )
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise

@@ -6,43 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
-from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from visits import settings
 from visits.booking import slots
+from visits.booking.holidays import holidays
 from visits.extensions import db
 from visits.models import OCCUPYING, Absence, Appointment, Service, StaffUser, Status, WeeklyHours
 
 
 def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-@lru_cache(maxsize=64)
-def _holidays_of_year(state: str, year: int) -> frozenset[date]:
-    return frozenset(holidays_lib.country_holidays("DE", subdiv=state, years=year).keys())
-
-
-def public_holidays(first_day: date, last_day: date, state: str | None = None) -> dict[date, str]:
-    """Public holidays of the configured state (HOLIDAY_STATE, default NW) with their names."""
-    state = state or current_app.config["HOLIDAY_STATE"]
-    found = holidays_lib.country_holidays(
-        "DE", subdiv=state, years=range(first_day.year, last_day.year + 1)
-    )
-    return {d: name for d, name in sorted(found.items()) if first_day <= d <= last_day}
-
-
-def holiday_dates(first_day: date, last_day: date) -> set[date]:
-    state = current_app.config["HOLIDAY_STATE"]
-    days: set[date] = set()
-    for year in range(first_day.year, last_day.year + 1):
-        days |= _holidays_of_year(state, year)
-    return {d for d in days if first_day <= d <= last_day}
+    return settings.current().zone
 
 
 def service_rules(service: Service) -> slots.ServiceRules:
@@ -160,7 +137,7 @@ def free_slots(
         rules=weekly_rules(ids),
         absences=absences(ids, span_start, span_end),
         booked=booked(ids, span_start, span_end, now, ignore=ignore_appointment),
-        holidays=holiday_dates(first_day, last_day),
+        holidays=holidays(first_day, last_day).keys(),
         first_day=first_day,
         last_day=last_day,
         now=now,
@@ -176,19 +153,6 @@ def slot_at(
     for slot in free_slots(service, day, day, now, ignore_appointment=ignore_appointment):
         if slot.start == start:
             return slot
-    return None
-
-
-def next_free_slot(service: Service, after_day: date, now: datetime) -> slots.Slot | None:
-    """The first free slot on or after ``after_day``, within the service's horizon."""
-    last = (now + timedelta(days=service.horizon_days)).astimezone(zone()).date()
-    day = after_day
-    while day <= last:
-        chunk_end = min(day + timedelta(days=13), last)
-        found = free_slots(service, day, chunk_end, now)
-        if found:
-            return found[0]
-        day = chunk_end + timedelta(days=1)
     return None
 
 
@@ -219,7 +183,7 @@ def free_slots_of_many(questions: Sequence[SlotQuestion], now: datetime) -> list
     hours = weekly_rules(ids)
     away = absences(ids, span_start, span_end)
     taken = booked(ids, span_start, span_end, now)
-    closed = holiday_dates(first, last)
+    closed = holidays(first, last).keys()
     tz = zone()
     return [
         slots.free_slots(

@@ -14,12 +14,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 
 import recurring_ical_events
-from flask import current_app
 from flask_babel import force_locale, format_date, format_time, gettext
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
+from visits import settings
 from visits.booking import availability, links
 from visits.core import clock
+from visits.core.refusals import Refused
 from visits.models import Appointment, Status
 
 PRODID = "-//Visits//Terminbuchung der Stadtverwaltung//DE"
@@ -27,8 +28,9 @@ FEED_REFRESH = timedelta(minutes=15)
 MAX_UPLOADED_EVENTS = 5000
 
 
-class CalendarFileError(ValueError):
-    """An uploaded calendar file that cannot be used; the message says why."""
+class CalendarFileError(Refused):
+    """An uploaded calendar file that cannot be used; ``code`` says why (``not_icalendar``,
+    ``no_events``, ``events_unreadable``, ``too_many_events``)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def _param(value: str) -> str:
 
 
 def _organizer() -> vCalAddress:
-    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    name, address = parseaddr(settings.current().mail_from)
     organizer = vCalAddress(f"mailto:{address}")
     if name:
         organizer.params["CN"] = vText(_param(name))
@@ -142,16 +144,13 @@ def _calendar(method: str | None) -> Calendar:
     return calendar
 
 
-def appointment_ics(
-    appointment: Appointment, *, method: str | None, now: datetime | None = None
-) -> bytes:
+def appointment_ics(appointment: Appointment, *, method: str | None, now: datetime) -> bytes:
     """The appointment as a calendar file, in the citizen's language.
 
     ``method``: "REQUEST" (booking or change, by mail), "CANCEL" (cancellation, by mail) or
     None (a download from the manage page)."""
     if method not in (None, "REQUEST", "CANCEL"):
         raise ValueError(method)
-    now = now or clock.now()
     with force_locale(appointment.language):
         calendar = _calendar(method)
         calendar.add_component(_event(appointment, method, now))
@@ -195,29 +194,28 @@ def busy_times_from_ics(
     data: bytes,
     *,
     tz=None,
-    window_start: datetime | None = None,
+    window_start: datetime,
     window_end: datetime | None = None,
 ) -> list[BusyTime]:
     """Busy times from a calendar file a clerk exported from their own calendar program.
 
-    Recurring events are expanded inside the window (default: from now for a year);
+    Recurring events are expanded inside the window (``window_start``, the upload's now, and by default a year on);
     free (TRANSP:TRANSPARENT) and cancelled events are not busy. Anything that is not a
-    usable calendar raises CalendarFileError with a message for the clerk."""
+    usable calendar raises CalendarFileError with the reason's code."""
     tz = tz or availability.zone()
-    window_start = window_start or clock.now()
     window_end = window_end or window_start + timedelta(days=366)
     try:
         calendar = Calendar.from_ical(data)
     except Exception as exc:  # the parser raises several kinds on garbage
-        raise CalendarFileError(gettext("The file is not a valid iCalendar (.ics) file.")) from exc
+        raise CalendarFileError("not_icalendar") from exc
     if getattr(calendar, "name", "") != "VCALENDAR":
-        raise CalendarFileError(gettext("The file is not a valid iCalendar (.ics) file."))
+        raise CalendarFileError("not_icalendar")
     if not calendar.walk("VEVENT"):
-        raise CalendarFileError(gettext("The file contains no events."))
+        raise CalendarFileError("no_events")
     try:
         occurrences = recurring_ical_events.of(calendar).between(window_start, window_end)
     except Exception as exc:
-        raise CalendarFileError(gettext("The events in the file could not be read.")) from exc
+        raise CalendarFileError("events_unreadable") from exc
     busy: list[BusyTime] = []
     for event in occurrences:
         if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
@@ -239,5 +237,5 @@ def busy_times_from_ics(
             continue
         busy.append(BusyTime(start, end, " ".join(str(event.get("SUMMARY", "")).split())[:200]))
         if len(busy) > MAX_UPLOADED_EVENTS:
-            raise CalendarFileError(gettext("The file contains too many events."))
+            raise CalendarFileError("too_many_events")
     return sorted(busy, key=lambda b: (b.start, b.end))

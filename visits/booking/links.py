@@ -12,6 +12,11 @@ import hmac
 import secrets
 
 from flask import current_app
+from sqlalchemy import select
+
+from visits import settings
+from visits.extensions import db
+from visits.models import Appointment
 
 # Crockford's base32 without I, L, O, U: easy to read out on the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -24,7 +29,7 @@ def token_hash(token: str) -> str:
 
 def derive_token(purpose: str, uid: str, secret_key: str | None = None) -> str:
     """A 256-bit URL-safe token for ``purpose`` ("manage", "join") of appointment ``uid``."""
-    key = (secret_key or current_app.config["SECRET_KEY"]).encode()
+    key = (secret_key or settings.current().secret_key).encode()
     digest = hmac.new(key, f"{purpose}:{uid}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
@@ -53,7 +58,7 @@ def public_url(endpoint: str, **values) -> str:
     """An absolute URL on PUBLIC_BASE_URL, also outside a request (jobs, mails)."""
     from urllib.parse import urlsplit
 
-    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    base = urlsplit(settings.current().public_base_url)
     adapter = current_app.url_map.bind(
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
     )
@@ -68,3 +73,24 @@ def manage_url(appointment) -> str:
 def join_url(appointment) -> str:
     """The citizen's join page for a video appointment (our page, never Jitsi directly)."""
     return public_url("join.page", token=derive_token("join", appointment.uid))
+
+
+def join_token(appointment) -> str:
+    """The token of the citizen's join link (as ``join_url`` carries it)."""
+    return derive_token("join", appointment.uid)
+
+
+def _by_token_hash(column, token: str) -> Appointment | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(select(Appointment).where(column == token_hash(token)))
+
+
+def by_manage_token(token: str) -> Appointment | None:
+    """The appointment whose manage link carries ``token``; None for anything else."""
+    return _by_token_hash(Appointment.manage_token_hash, token)
+
+
+def by_join_token(token: str) -> Appointment | None:
+    """The appointment whose join link carries ``token``; None for anything else."""
+    return _by_token_hash(Appointment.join_token_hash, token)

@@ -19,13 +19,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import exists, func, or_, select
 
+from visits import settings
+from visits.booking import limits, locks
 from visits.booking import operations as booking
-from visits.core import audit, clock
-from visits.core.events import appointment_changed
-from visits.extensions import db
+from visits.core import audit
+from visits.core.events import Change
+from visits.extensions import db, transaction
 from visits.models import Appointment, BookingPause, JoinEvent, StaffUser, Status
 
 log = logging.getLogger(__name__)
@@ -40,24 +41,24 @@ def _joined(role: str):
     return exists().where(JoinEvent.appointment_id == Appointment.id, JoinEvent.role == role)
 
 
-def sweep(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
+def sweep(*, now: datetime, batch_size: int = BATCH_SIZE) -> int:
     """Mark the video appointments nobody turned up to; returns how many were marked."""
-    grace = timedelta(minutes=int(current_app.config.get("NO_SHOW_GRACE_MINUTES", 15)))
-    ids = db.session.scalars(
-        select(Appointment.id)
-        .where(
-            Appointment.status == Status.CONFIRMED,
-            Appointment.room.is_not(None),
-            Appointment.end_at <= now - grace,
-            Appointment.marked_at.is_(None),
-            Appointment.citizen_joined_at.is_(None),
-            ~_joined("citizen"),
-            or_(Appointment.clerk_joined_at.is_not(None), _joined("clerk")),
-        )
-        .order_by(Appointment.end_at, Appointment.id)
-        .limit(batch_size)
-    ).all()
-    db.session.commit()
+    grace = timedelta(minutes=settings.current().no_show_grace_minutes)
+    with transaction():  # a short read: each candidate is locked and checked on its own
+        ids = db.session.scalars(
+            select(Appointment.id)
+            .where(
+                Appointment.status == Status.CONFIRMED,
+                Appointment.room.is_not(None),
+                Appointment.end_at <= now - grace,
+                Appointment.marked_at.is_(None),
+                Appointment.citizen_joined_at.is_(None),
+                ~_joined("citizen"),
+                or_(Appointment.clerk_joined_at.is_not(None), _joined("clerk")),
+            )
+            .order_by(Appointment.end_at, Appointment.id)
+            .limit(batch_size)
+        ).all()
     marked = 0
     for appointment_id in ids:
         marked += _mark_one(appointment_id, now)
@@ -66,7 +67,7 @@ def sweep(now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
 
 def _mark_one(appointment_id: int, now: datetime) -> int:
     """Lock the row (a second worker skips it), check again, mark it in the same transaction."""
-    try:
+    with transaction():
         appointment = db.session.scalar(
             select(Appointment)
             .where(
@@ -78,33 +79,29 @@ def _mark_one(appointment_id: int, now: datetime) -> int:
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )
-    except BaseException:
-        db.session.rollback()
-        raise
-    if appointment is None:
-        db.session.commit()
-        return 0  # another worker (or the clerk, or a late join) was first
-    try:
-        booking.mark(appointment, Status.NO_SHOW, by=None, now=now)  # commits, releases the lock
-    except booking.BookingError as exc:  # changed in between: leave it to the clerk
-        log.warning("appointment %s not marked as no-show: %s", appointment_id, exc.code)
-        return 0
+        if appointment is None:
+            return 0  # another worker (or the clerk, or a late join) was first
+        try:
+            booking.mark(appointment, Status.NO_SHOW, by=None, now=now)  # commits, releases the lock
+        except booking.BookingError as exc:  # changed in between: leave it to the clerk
+            log.warning("appointment %s not marked as no-show: %s", appointment_id, exc.code)
+            return 0
     return 1
 
 
 # -- repeated no-shows pause online booking ----------------------------------------------
 
 
-def pause_if_repeated(email: str, now: datetime) -> BookingPause | None:
+def pause_if_repeated(email: str, *, now: datetime) -> BookingPause | None:
     """Pause online booking for ``email`` when its recent no-shows reach the limit (no commit)."""
-    config = current_app.config
-    limit = int(config.get("NO_SHOW_PAUSE_AFTER", 2))
+    config = settings.current()
+    limit = config.no_show_pause_after
     if limit <= 0:
         return None  # the policy is switched off
-    booking.lock_address(email, "no-show")  # two judgements of one address see each other
-    if booking.active_pause(email, now) is not None:
+    locks.lock_address(email, "no-show")  # two judgements of one address see each other
+    if limits.active_pause(email, now) is not None:
         return None
-    since = now - timedelta(days=int(config.get("NO_SHOW_WINDOW_DAYS", 90)))
+    since = now - timedelta(days=config.no_show_window_days)
     last_pause = db.session.scalar(
         select(func.max(BookingPause.created_at)).where(BookingPause.email == email)
     )
@@ -124,7 +121,7 @@ def pause_if_repeated(email: str, now: datetime) -> BookingPause | None:
         return None
     pause = BookingPause(
         email=email,
-        paused_until=now + timedelta(days=int(config.get("NO_SHOW_PAUSE_DAYS", 30))),
+        paused_until=now + timedelta(days=config.no_show_pause_days),
         reason=PAUSE_REASON,
         created_at=now,
     )
@@ -134,16 +131,11 @@ def pause_if_repeated(email: str, now: datetime) -> BookingPause | None:
     return pause
 
 
-def on_appointment_changed(kind: str, *, appointment: Appointment, now: datetime, **_extra) -> None:
+def on_appointment_changed(kind: Change, *, appointment: Appointment, now: datetime, **_extra) -> None:
     """Every no-show (the job's or a clerk's mark) may complete a repeat: inside the same
-    transaction, so the pause commits with the mark."""
-    if kind == "no_show" and appointment.citizen_email:
-        pause_if_repeated(appointment.citizen_email, now)
-
-
-def connect() -> None:
-    """Subscribe once (blinker keys receivers by identity; a second call adds nothing)."""
-    appointment_changed.connect(on_appointment_changed, weak=False)
+    transaction, so the pause commits with the mark (wired in ``visits.listeners``)."""
+    if kind == Change.NO_SHOW and appointment.citizen_email:
+        pause_if_repeated(appointment.citizen_email, now=now)
 
 
 def active_pauses(now: datetime) -> list[BookingPause]:
@@ -157,17 +149,12 @@ def active_pauses(now: datetime) -> list[BookingPause]:
     )
 
 
-def lift_pause(pause: BookingPause, by: StaffUser | None, now: datetime | None = None) -> BookingPause:
+def lift_pause(pause: BookingPause, by: StaffUser | None, *, now: datetime) -> BookingPause:
     """A clerk or admin lets the address book online again at once (recorded in the audit
     trail). Lifting a pause already lifted or run out changes nothing."""
-    now = now or clock.now()
-    try:
+    with transaction():
         if pause.lifted_at is None and pause.paused_until > now:
             pause.lifted_at = now
             pause.lifted_by_id = by.id if by is not None else None
             audit.record("booking_pause.lifted", at=now, actor=by, obj=pause)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return pause

@@ -46,7 +46,8 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from visits.booking import availability, slots
+from visits import settings
+from visits.booking import availability, catalogue, slots
 from visits.extensions import db
 from visits.models import Absence, Appointment, Service, StaffUser, Status, WeeklyHours
 
@@ -54,7 +55,6 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "visits.slot_cache"
 REDIS_KEY = "visits:slot-generation"
-GENERATION_FILE = "slot-cache-generation"
 MAX_ENTRIES = 512
 _CHANGED = "visits.slots_changed"  # key in Session.info: a watched table changed
 # Everything the free slots are computed from.
@@ -158,15 +158,11 @@ class Listing:
 
 class SlotCache:
     def __init__(self, app: Flask) -> None:
-        self.enabled = bool(app.config["SLOT_CACHE_ENABLED"])
-        self.lifetime = timedelta(seconds=max(1, int(app.config["SLOT_CACHE_SECONDS"])))
-        url = app.config.get("REDIS_URL") or ""
+        config = settings.of(app)
+        self.enabled = config.slot_cache_enabled
+        self.lifetime = timedelta(seconds=max(1, config.slot_cache_seconds))
         self.store: _RedisGeneration | _FileGeneration = (
-            _RedisGeneration(url)
-            if url
-            else _FileGeneration(
-                Path(app.config.get("SLOT_CACHE_FILE") or Path(app.instance_path) / GENERATION_FILE)
-            )
+            _RedisGeneration(config.redis_url) if config.redis_url else _FileGeneration(Path(config.slot_cache_file))
         )
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
@@ -247,7 +243,7 @@ def active_service_info(slug: str, generation: str | None) -> ServiceInfo | None
     """The active service ``slug`` (None if there is none), without a query when cached."""
 
     def load() -> ServiceInfo | None:
-        found = db.session.scalar(select(Service).where(Service.slug == slug, Service.active.is_(True)))
+        found = catalogue.active_service(slug)
         return info_of(found) if found is not None else None
 
     if generation is None:
@@ -296,7 +292,7 @@ def free_slots(service: Service, first_day: date, last_day: date, now: datetime)
 
 
 def next_free_slot(service: Service, after_day: date, now: datetime) -> slots.Slot | None:
-    """As ``availability.next_free_slot``, through the cache."""
+    """The first free slot on or after ``after_day``, within the service's horizon."""
     last = (now + timedelta(days=service.horizon_days)).astimezone(availability.zone()).date()
     day = after_day
     while day <= last:

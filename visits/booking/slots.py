@@ -9,7 +9,7 @@ How time is handled, and why:
   local time in ``tz`` on every Monday, including the days the clocks change (last Sunday
   of March and of October in Germany), so its UTC instants differ from day to day.
 * A wall time becomes an instant as **the first moment the clocks in ``tz`` show that time
-  or a later one**: the clerk arrives when the clock first shows the start of their hours
+  or a later one** (``wallclock.py``, which the clerks' pages use too): the clerk arrives when the clock first shows the start of their hours
   and leaves when it first shows the end. For an ordinary time that is simply that time.
   For a time that happens twice (02:30 on the autumn day the clocks go back from 03:00 to
   02:00) it is the first occurrence, like PEP 495 ``fold=0``; hours 01:00-04:00 on that
@@ -37,11 +37,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from visits.booking.wallclock import first_moment_showing
+
 __all__ = ["Interval", "ServiceRules", "Slot", "WeeklyRule", "blocked_range", "free_slots"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_SECOND = timedelta(seconds=1)
 _ONE_DAY = timedelta(days=1)
 
 
@@ -371,45 +372,5 @@ class _WallClock:
         key = (day, at)
         found = self._seen.get(key)
         if found is None:
-            found = self._seen[key] = _instant(_first_moment_showing(day, at, self._tz))
+            found = self._seen[key] = _instant(first_moment_showing(day, at, self._tz))
         return found
-
-
-def wall_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
-    """The instant (aware, UTC) a clerk's wall time ``at`` on ``day`` stands for, read as the
-    slot engine reads weekly hours: the first moment the clocks show ``at`` or later. So a
-    window from 02:30 on the spring-forward day opens when the clocks jump to 03:00, and an
-    autumn 02:30 is its first occurrence. Everything that compares bookings with weekly
-    hours uses this, so no page calls a slot the engine offered "outside hours"."""
-    return _first_moment_showing(day, at, tz).astimezone(UTC)
-
-
-def _first_moment_showing(day: date, at: time, tz: ZoneInfo) -> datetime:
-    """The first moment the clocks in ``tz`` show ``at`` on ``day`` or a later wall time.
-
-    A wall time that survives the round trip through UTC exists; with fold=0 its first
-    occurrence is taken (the autumn hour that happens twice). One that does not survive
-    lies in the spring gap: the answer is the moment the clocks jump over it."""
-    local = datetime.combine(day, at, tzinfo=tz)  # fold=0: offset in force before a change
-    if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local.replace(tzinfo=None):
-        return local
-    # In the gap, fold=1 reads the wall time with the offset after the jump, which puts it
-    # before the jump; fold=0 reads it with the offset before, which puts it after.
-    return _moment_of_change(local.replace(fold=1).astimezone(UTC), local.astimezone(UTC), tz).astimezone(tz)
-
-
-def _moment_of_change(before: datetime, after: datetime, tz: ZoneInfo) -> datetime:
-    """The first whole second in (before, after] with the offset in force at ``after``.
-
-    tz database changes happen on whole seconds; a gap is at most a day, so this bisection
-    takes at most 17 steps, and only for wall times that do not exist."""
-    target = after.astimezone(tz).utcoffset()
-    before -= timedelta(microseconds=before.microsecond)  # still before the change
-    low, high = 0, (after - before) // _SECOND  # the change lies in (before + low, before + high]
-    while high - low > 1:
-        middle = (low + high) // 2
-        if (before + middle * _SECOND).astimezone(tz).utcoffset() == target:
-            high = middle
-        else:
-            low = middle
-    return before + high * _SECOND

@@ -42,6 +42,23 @@ ONE_LINE_PATTERN = rf"^[^{_REFUSED}]*$"
 NOTE_PATTERN = r"^[^\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
 
 
+# What each refusal says in logs and in the API's field errors (English); the pages show
+# their own message for the code, in the page's language.
+DETAILS = {
+    "name_missing": "name is required",
+    "name_too_long": f"name has at most {NAME_MAX} characters",
+    "name_characters": "name must not contain control characters",
+    "email_missing": "email is required",
+    "email_invalid": "email address is not valid",
+    "email_or_phone_missing": "email or phone is required",
+    "phone_too_long": f"phone number has at most {PHONE_MAX} characters",
+    "phone_invalid": "phone number is not valid",
+    "note_too_long": f"note has at most {NOTE_MAX} characters",
+    "note_characters": "note must not contain control characters",
+    "language_unknown": "language is not offered",
+}
+
+
 @dataclass(frozen=True)
 class Citizen:
     """What the appointment needs to know about a person, and nothing more."""

@@ -231,6 +231,9 @@ class Appointment(db.Model):
     citizen_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clerk_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the citizen last heard of the appointment's time (its confirmation, or the mail
+    # about a move): a reminder due before that moment would tell them nothing new.
+    time_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -333,6 +336,24 @@ class ApiKey(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class KeptConflict(db.Model):
+    """A clerk chose to keep a stranded appointment as it is: for exactly this conflict
+    (``conflict``: outside the hours, which absences, a holiday) at this time with this
+    clerk. A different conflict later, or a move of the appointment, lists it again."""
+
+    __tablename__ = "kept_conflict"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), index=True
+    )
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    conflict: Mapped[str] = mapped_column(Text)
+    kept_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kept_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
 
 class JoinEvent(db.Model):

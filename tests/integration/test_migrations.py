@@ -1,0 +1,138 @@
+"""The second migration moves two facts out of the audit log into their own places, filled
+from the audit rows a database already has; the schema keeps refusing overlapping
+appointments after it, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from tests.conftest import _postgres_schema_url, _test_config
+from visits import create_app
+from visits.extensions import db
+from visits.models.types import UTCDateTime
+
+T0 = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
+START = datetime(2030, 3, 11, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def fresh_app(tmp_path) -> Iterator:
+    """An app on an empty database of its own (a fresh schema on PostgreSQL)."""
+    url = os.environ.get("DATABASE_URL", "")
+    schema = None
+    if url.startswith("postgres"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        base = url
+        url, schema = _postgres_schema_url(base)
+    else:
+        url = f"sqlite:///{tmp_path / 'migrations.db'}"
+    app = create_app(_test_config(url, tmp_path))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    if schema is not None:
+        engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def _table(name: str, *columns: str, instants: tuple[str, ...] = ()) -> sa.TableClause:
+    return sa.table(
+        name, *(sa.column(c) for c in columns), *(sa.column(c, UTCDateTime()) for c in instants)
+    )
+
+
+STAFF = _table("staff_user", "id", "email", "name", "password_hash", "role", "active", instants=("created_at",))
+SERVICE = _table(
+    "service", "id", "slug", "name_de", "name_en", "description_de", "description_en", "documents_de",
+    "documents_en", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes", "video", "address",
+    "min_notice_minutes", "horizon_days", "active", instants=("created_at",),
+)
+APPOINTMENT = _table(
+    "appointment", "id", "reference", "uid", "service_id", "clerk_id", "status", "sequence", "citizen_name",
+    "citizen_email", "language", "citizen_note", "internal_note", "booked_via", "manage_token_hash",
+    "join_token_hash", "cancel_reason",
+    instants=("start_at", "end_at", "blocked_from", "blocked_until", "confirmed_at", "created_at", "updated_at"),
+)
+AUDIT = sa.table(
+    "audit_event", sa.column("id"), sa.column("actor_id"), sa.column("actor_label"), sa.column("action"),
+    sa.column("object_type"), sa.column("object_id"), sa.column("details", sa.JSON()), sa.column("at", UTCDateTime()),
+)
+
+
+def _appointment(number: int, start: datetime, *, confirmed_at: datetime | None) -> dict:
+    return {
+        "id": number, "reference": f"T-0000-000{number}", "uid": f"{number}@visits", "service_id": 1,
+        "clerk_id": 1, "status": "confirmed" if confirmed_at else "held", "sequence": 0,
+        "citizen_name": "Erika Mustermann", "citizen_email": f"erika{number}@example.org", "language": "de",
+        "citizen_note": "", "internal_note": "", "booked_via": "web", "manage_token_hash": f"m{number}",
+        "join_token_hash": f"j{number}", "cancel_reason": "", "start_at": start,
+        "end_at": start + timedelta(minutes=30), "blocked_from": start, "blocked_until": start + timedelta(minutes=30),
+        "confirmed_at": confirmed_at, "created_at": T0, "updated_at": T0,
+    }
+
+
+def _audit(number: int, action: str, at: datetime, appointment_id: int, **details) -> dict:
+    return {
+        "id": number, "actor_id": 1, "actor_label": "anna@stadt.test", "action": action,
+        "object_type": "appointment", "object_id": appointment_id, "details": details, "at": at,
+    }
+
+
+def test_the_second_migration_fills_told_times_and_kept_conflicts_from_the_audit_log(fresh_app):
+    upgrade(revision="0001")
+    with db.engine.begin() as conn:
+        conn.execute(sa.insert(STAFF), [{"id": 1, "email": "anna@stadt.test", "name": "Anna", "password_hash": "x",
+                                         "role": "clerk", "active": True, "created_at": T0}])
+        conn.execute(sa.insert(SERVICE), [{
+            "id": 1, "slug": "ausweis", "name_de": "Ausweis", "name_en": "ID card", "description_de": "",
+            "description_en": "", "documents_de": "", "documents_en": "", "duration_minutes": 30,
+            "buffer_before_minutes": 0, "buffer_after_minutes": 0, "video": False, "address": "Rathaus",
+            "min_notice_minutes": 0, "horizon_days": 60, "active": True, "created_at": T0,
+        }])
+        conn.execute(sa.insert(APPOINTMENT), [
+            _appointment(1, START, confirmed_at=T0 + timedelta(hours=1)),  # confirmed, then moved twice
+            _appointment(2, START + timedelta(hours=1), confirmed_at=T0 + timedelta(hours=2)),  # confirmed only
+            _appointment(3, START + timedelta(hours=2), confirmed_at=None),  # a hold
+        ])
+        conn.execute(sa.insert(AUDIT), [
+            _audit(1, "appointment.rescheduled", T0 + timedelta(days=1), 1),
+            _audit(2, "appointment.rescheduled", T0 + timedelta(days=2), 1),
+            _audit(3, "appointment.kept", T0 + timedelta(days=3), 2,
+                   start=(START + timedelta(hours=1)).isoformat(), clerk_id=1, conflict="hours,absence:7"),
+        ])
+    upgrade(revision="0002")
+
+    with db.engine.connect() as conn:
+        told = dict(conn.execute(sa.select(sa.column("id"), sa.column("time_told_at", UTCDateTime()))
+                                 .select_from(sa.table("appointment"))).all())
+        kept = conn.execute(sa.select(
+            sa.column("appointment_id"), sa.column("start_at", UTCDateTime()), sa.column("clerk_id"),
+            sa.column("conflict"), sa.column("kept_at", UTCDateTime()), sa.column("kept_by_id"),
+        ).select_from(sa.table("kept_conflict"))).all()
+    assert told == {1: T0 + timedelta(days=2), 2: T0 + timedelta(hours=2), 3: None}
+    assert [tuple(row) for row in kept] == [
+        (2, START + timedelta(hours=1), 1, "hours,absence:7", T0 + timedelta(days=3), 1)
+    ]
+
+    # The overlap guard survives the migration (SQLite keeps its triggers: no table copy).
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.insert(APPOINTMENT), [
+            {**_appointment(4, START + timedelta(minutes=15), confirmed_at=T0), "citizen_email": "max@example.org"}
+        ])
+
+    downgrade(revision="0001")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("appointment")}
+    assert "time_told_at" not in columns and not sa.inspect(db.engine).has_table("kept_conflict")
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.insert(APPOINTMENT), [
+            {**_appointment(4, START + timedelta(minutes=15), confirmed_at=T0), "citizen_email": "max@example.org"}
+        ])

@@ -1,0 +1,18 @@
+"""The services citizens can book: the one lookup of an active service by its slug, which
+the public pages, the API and the slot cache all use."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from visits.core import slugs
+from visits.extensions import db
+from visits.models import Service
+
+
+def active_service(slug: str | None) -> Service | None:
+    """The active service with this slug; None for an inactive or unknown one, and for
+    anything that is not a slug at all (no query is made for it)."""
+    if not slugs.is_slug(slug):
+        return None
+    return db.session.scalar(select(Service).where(Service.slug == slug, Service.active.is_(True)))
