@@ -1,8 +1,10 @@
 """Settings, read from the environment in one place.
 
-Every setting is listed in ``.env.example`` with its default. ``load_settings`` is a plain
-function (no work at import time): ``create_app`` calls it with ``os.environ`` and the
-instance folder, tests call it with a dict.
+Every setting is listed in ``.env.example`` with its default, and this is the only place
+that default is written. ``load_settings`` is a plain function (no work at import time):
+``create_app`` calls it with ``os.environ`` and the instance folder (tests call it with a
+dict), then builds the typed ``visits.settings.Settings`` from the result, which the rest
+of the code reads.
 """
 
 from __future__ import annotations

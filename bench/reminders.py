@@ -8,7 +8,7 @@ what arrives and how many Message-IDs came twice.
 
 Two phases, each the production job function:
 
-- sweep: ``reminders.send_due(now)`` composes every reminder (text, HTML, .ics, links) and
+- sweep: ``reminders.send_due(now=now)`` composes every reminder (text, HTML, .ics, links) and
   queues it in the outbox, in batches of ``reminders.BATCH_SIZE`` appointments;
 - delivery: ``jobs.deliver_mail(now)`` claims batches of ``jobs.DELIVERY_BATCH`` rows and
   sends each batch over one SMTP connection.
@@ -192,7 +192,7 @@ def main() -> None:
                 if not args.no_trace:
                     tracemalloc.start()
                 started = time.perf_counter()
-                queued = reminders.send_due(now)
+                queued = reminders.send_due(now=now)
                 swept = time.perf_counter()
                 sweep_peak = tracemalloc.get_traced_memory()[1] if not args.no_trace else 0
                 if not args.no_trace:

@@ -219,6 +219,19 @@ def app(request, app_config) -> Iterator:
 
 
 @pytest.fixture
+def reconfigure(app):
+    """Change settings of the running app (``reconfigure(HOLD_MINUTES=5)``): the typed
+    settings are built once in ``create_app``, so they are built again from the config."""
+    from visits import settings
+
+    def change(**config) -> None:
+        app.config.update(config)
+        settings.init_app(app)
+
+    return change
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

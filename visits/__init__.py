@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from config import settings_from_environment
+from visits import settings
 from visits.core.language import select_locale, translation_directories
 from visits.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -32,6 +33,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or (
         app.config["REDIS_URL"] or "memory://"
     )
+    settings.init_app(app)  # the typed settings everything else reads (visits.settings)
+    app.context_processor(lambda: {"settings": settings.current()})  # templates read them too
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -42,16 +45,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         _tune_engine(db.engine)
 
-    from visits import jobs, web
+    from visits import jobs, listeners, web
     from visits.booking import slot_cache
-    from visits.mail import notifications
     from visits.ops import cli
 
     slot_cache.init_app(app)  # free-slot listings, invalidated after every relevant commit
     cli.register(app)
-    jobs.register(app)  # run-jobs command, no-show policy, RUN_JOBS_IN_PROCESS
+    jobs.register(app)  # run-jobs command, RUN_JOBS_IN_PROCESS
     web.register(app)
-    notifications.connect()  # booking changes mail the citizen (idempotent)
+    listeners.wire()  # every receiver of the booking, mail and job events (idempotent)
     logging.getLogger(__name__).debug("Visits app created")
     return app
 

@@ -23,12 +23,12 @@ from datetime import UTC, datetime
 import click
 from flask import Flask
 
+from visits import settings
 from visits.admin import retention
 from visits.booking import no_shows
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.core.events import job_ran
-from visits.extensions import db
 from visits.mail import outbox, reminders
 
 log = logging.getLogger(__name__)
@@ -40,17 +40,17 @@ RETENTION_INTERVAL_SECONDS = 3600
 
 def expire_holds(now: datetime) -> int:
     """Holds not confirmed in time free their slot."""
-    return booking.expire_holds(now)
+    return booking.expire_holds(now=now)
 
 
 def mark_no_shows(now: datetime) -> int:
     """Video appointments nobody joined become no-shows (see no_shows.py)."""
-    return no_shows.sweep(now)
+    return no_shows.sweep(now=now)
 
 
 def send_reminders(now: datetime) -> int:
     """Queue the reminders due now (see reminders.py); delivery sends them."""
-    return reminders.send_due(now)
+    return reminders.send_due(now=now)
 
 
 def deliver_mail(now: datetime) -> int:
@@ -59,7 +59,7 @@ def deliver_mail(now: datetime) -> int:
     for their back-off)."""
     delivered = 0
     while True:
-        sent = outbox.deliver_due(now, limit=DELIVERY_BATCH)
+        sent = outbox.deliver_due(now=now, limit=DELIVERY_BATCH)
         delivered += sent
         if sent < DELIVERY_BATCH:
             return delivered
@@ -67,7 +67,7 @@ def deliver_mail(now: datetime) -> int:
 
 def anonymise_old(now: datetime) -> int:
     """Personal data of appointments past RETENTION_DAYS is anonymised (see retention.py)."""
-    return retention.anonymise_due(now)
+    return retention.anonymise_due(now=now)
 
 
 JOB_FUNCTIONS: dict[str, Callable[[datetime], int]] = {
@@ -79,15 +79,15 @@ JOB_FUNCTIONS: dict[str, Callable[[datetime], int]] = {
 }
 
 
-def schedule(config) -> list[tuple[str, int]]:
+def schedule(config: settings.Settings) -> list[tuple[str, int]]:
     """(job, interval in seconds), in the order one round runs them: a round ends with
     delivery, so the reminders it queued leave at once."""
-    sweep = int(config.get("JOB_INTERVAL_SECONDS", 60))
+    sweep = config.job_interval_seconds
     return [
         ("expire_holds", sweep),
         ("mark_no_shows", sweep),
         ("send_reminders", sweep),
-        ("deliver_mail", int(config.get("OUTBOX_INTERVAL_SECONDS", 10))),
+        ("deliver_mail", config.outbox_interval_seconds),
         ("anonymise_old", RETENTION_INTERVAL_SECONDS),
     ]
 
@@ -95,14 +95,13 @@ def schedule(config) -> list[tuple[str, int]]:
 def run_job(app: Flask, name: str, now: datetime | None = None) -> int:
     """Run one job inside an app context and log the run (name, how many, how long).
 
-    An error is logged and re-raised after the transaction is rolled back; the scheduler
-    keeps running and tries again at the next interval."""
+    An error is logged and re-raised (the job's transaction has been rolled back by then);
+    the scheduler keeps running and tries again at the next interval."""
     with app.app_context():
         started = time.perf_counter()
         try:
             done = JOB_FUNCTIONS[name](now or clock.now())
-        except Exception:
-            db.session.rollback()
+        except Exception:  # its transaction is rolled back; the app context ends the session
             seconds = time.perf_counter() - started
             job_ran.send(name, seconds=seconds, done=0, failed=True)  # metrics
             log.exception("job %s failed after %.0f ms", name, seconds * 1000)
@@ -116,7 +115,7 @@ def run_job(app: Flask, name: str, now: datetime | None = None) -> int:
 def run_once(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """One round of every job (``--once``); a failing job does not stop the others."""
     results = {}
-    for name, _seconds in schedule(app.config):
+    for name, _seconds in schedule(settings.of(app)):
         try:
             results[name] = run_job(app, name, now)
         except Exception:
@@ -129,7 +128,7 @@ def add_jobs(app: Flask, scheduler) -> None:
 
     ``max_instances=1`` and ``coalesce``: a slow run is not overtaken by the next one, and
     a backlog of missed runs becomes one run. The first run is at start-up."""
-    for name, seconds in schedule(app.config):
+    for name, seconds in schedule(settings.of(app)):
         scheduler.add_job(
             run_job,
             "interval",
@@ -148,12 +147,12 @@ def run_forever(app: Flask) -> None:
     """The blocking scheduler of ``scheduler.py`` and ``flask run-jobs``."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    reminders.parse_offsets(app.config.get("REMINDER_OFFSETS", ""))  # a typo fails at start
+    reminders.parse_offsets(settings.of(app).reminder_offsets)  # a typo fails at start
     scheduler = BlockingScheduler(timezone="UTC")
     add_jobs(app, scheduler)
     # systemd stops with SIGTERM: let the running job finish its batch, then exit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    log.info("scheduler started: %s", ", ".join(f"{n} every {s} s" for n, s in schedule(app.config)))
+    log.info("scheduler started: %s", ", ".join(f"{n} every {s} s" for n, s in schedule(settings.of(app))))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -180,10 +179,7 @@ def _start_in_process(app: Flask) -> None:
 
 
 def register(app: Flask) -> None:
-    """The ``run-jobs`` command; the in-process scheduler when RUN_JOBS_IN_PROCESS is on;
-    the listeners to booking events (no-show policy, withdrawn reminders)."""
-    no_shows.connect()
-    reminders.connect()
+    """The ``run-jobs`` command, and the in-process scheduler when RUN_JOBS_IN_PROCESS is on."""
 
     @app.cli.command("run-jobs")
     @click.option("--once", is_flag=True, help="Run every job once and exit (cron, tests).")
@@ -198,7 +194,7 @@ def register(app: Flask) -> None:
         else:
             run_forever(app)
 
-    if app.config.get("RUN_JOBS_IN_PROCESS") and not app.testing:
+    if settings.of(app).run_jobs_in_process and not app.testing:
         app.extensions["visits_scheduler"] = None
 
         @app.before_request

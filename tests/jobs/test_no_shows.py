@@ -121,7 +121,7 @@ def test_lifting_a_pause_lets_the_address_book_again_and_forgives_the_past(app, 
     admin = Factories(app).admin()
     now = berlin(MONDAY + timedelta(weeks=1), 16)
 
-    no_shows.lift_pause(pause, admin, now)
+    no_shows.lift_pause(pause, admin, now=now)
     assert pause.lifted_at == now and pause.lifted_by_id == admin.id
     assert no_shows.active_pauses(now) == []
     lifted = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "booking_pause.lifted"))

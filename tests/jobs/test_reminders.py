@@ -36,7 +36,7 @@ def book(service, start, now, **citizen) -> Appointment:
 
 
 def sweep(now) -> int:
-    return reminders.send_due(now)
+    return reminders.send_due(now=now)
 
 
 def text_part(message) -> str:
@@ -185,13 +185,13 @@ def test_nothing_is_reminded_once_it_has_started_or_without_an_email(app, video,
     assert sweep(start + timedelta(minutes=1)) == 0
 
 
-def test_offsets_come_from_the_setting(app, video):
-    app.config["REMINDER_OFFSETS"] = "2d"
+def test_offsets_come_from_the_setting(reconfigure, video):
+    reconfigure(REMINDER_OFFSETS="2d")
     start = berlin(THURSDAY, 10)
     book(video, start, berlin(MONDAY, 8))
     assert sweep(start - 48 * H) == 1
     assert sweep(start - H) == 0
-    app.config["REMINDER_OFFSETS"] = ""
+    reconfigure(REMINDER_OFFSETS="")
     assert sweep(start - timedelta(minutes=5)) == 0
 
 

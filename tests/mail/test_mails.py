@@ -11,10 +11,11 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
+from visits import listeners
 from visits.booking import links
 from visits.booking import operations as booking
-from visits.booking.operations import Citizen
-from visits.core.events import appointment_changed
+from visits.core.citizen import Citizen
+from visits.core.events import Change, appointment_changed
 from visits.extensions import db
 from visits.mail import compose as mail
 from visits.mail import notifications, outbox, reminders
@@ -44,7 +45,7 @@ def on_site(factories):
 
 
 def deliver(smtp_server, count: int, now=NOW) -> list[EmailMessage]:
-    assert outbox.deliver_due(now) == count
+    assert outbox.deliver_due(now=now) == count
     return smtp_server.wait_for(count)
 
 
@@ -310,8 +311,8 @@ def test_an_english_citizen_gets_english_mails(smtp_server, service, factories):
 # -- headers and safety --------------------------------------------------------------------
 
 
-def test_every_mail_has_the_headers_a_mail_program_expects(smtp_server, service, factories, app):
-    app.config["MAIL_MESSAGE_ID_DOMAIN"] = "termine.stadt.example"
+def test_every_mail_has_the_headers_a_mail_program_expects(smtp_server, service, factories, reconfigure):
+    reconfigure(MAIL_MESSAGE_ID_DOMAIN="termine.stadt.example")
     appointment = confirmed(service, factories.citizen(name="Erika Mustermann"))
     mails = deliver(smtp_server, 2)
     ids = [received["Message-ID"] for received in mails]
@@ -393,26 +394,25 @@ def test_a_hostile_name_cannot_add_a_calendar_property_and_is_escaped_in_html(
 
 def test_the_same_change_announced_twice_sends_one_mail(smtp_server, service, factories):
     appointment = confirmed(service, factories.citizen())
-    appointment_changed.send("confirmed", appointment=appointment, now=NOW)  # a second announcement
-    notifications.on_appointment_changed("confirmed", appointment=appointment, now=NOW)
+    appointment_changed.send(Change.CONFIRMED, appointment=appointment, now=NOW)  # a second announcement
+    notifications.on_appointment_changed(Change.CONFIRMED, appointment=appointment, now=NOW)
     db.session.commit()
     mails = deliver(smtp_server, 2)
     assert [m["Subject"].split(":")[0] for m in mails] == [
         "Bitte bestätigen Sie Ihren Termin",
         "Terminbestätigung",
     ]
-    assert outbox.deliver_due(NOW + timedelta(minutes=10)) == 0
+    assert outbox.deliver_due(now=NOW + timedelta(minutes=10)) == 0
 
 
-def test_connecting_again_does_not_double_the_receiver(app):
-    def ours() -> int:
-        return sum(
-            1 for r in appointment_changed.receivers.values() if r is notifications.on_appointment_changed
-        )
+def test_wiring_again_does_not_double_any_receiver(app):
+    def count(receiver) -> int:
+        return sum(1 for r in appointment_changed.receivers.values() if r is receiver)
 
-    notifications.connect()
-    notifications.connect()
-    assert ours() == 1
+    listeners.wire()  # create_app wired them already; a second app does so again
+    listeners.wire()
+    assert [count(r) for r in listeners.APPOINTMENT_RECEIVERS] == [1] * len(listeners.APPOINTMENT_RECEIVERS)
+    assert notifications.on_appointment_changed in listeners.APPOINTMENT_RECEIVERS
 
 
 def test_a_repeated_hold_request_sends_no_second_mail(smtp_server, service, factories):
@@ -428,12 +428,12 @@ def test_mails_wait_while_the_mail_server_is_down_and_arrive_once_when_it_is_bac
 ):
     smtp_server.stop()
     confirmed(service, factories.citizen())
-    assert outbox.deliver_due(NOW) == 0
+    assert outbox.deliver_due(now=NOW) == 0
     assert {row.status for row in rows()} == {"pending"}
     smtp_server.start()
     retry = max(row.next_attempt_at for row in rows())
-    assert outbox.deliver_due(retry) == 2
-    assert outbox.deliver_due(retry + timedelta(hours=1)) == 0
+    assert outbox.deliver_due(now=retry) == 2
+    assert outbox.deliver_due(now=retry + timedelta(hours=1)) == 0
     mails = smtp_server.wait_for(2)
     assert len(mails) == 2 and len({m["Message-ID"] for m in mails}) == 2
 

@@ -207,7 +207,7 @@ def test_metrics_count_mails_sent_and_job_runs(app, client, smtp_server):
     before = client.get("/metrics").text
     outbox.add(message, kind="confirm_request", dedupe_key="ops-metrics-1", now=now)
     db.session.commit()
-    assert outbox.deliver_due(now) == 1
+    assert outbox.deliver_due(now=now) == 1
     jobs.run_job(app, "expire_holds")
     after = client.get("/metrics").text
     sent = "visits_mails_total"

@@ -10,6 +10,7 @@ import jwt
 import pytest
 import time_machine
 
+from visits.booking import links
 from visits.booking import operations as booking
 from visits.models import Appointment
 
@@ -50,7 +51,7 @@ def appointment(factories, service, clerk) -> Appointment:
 
 
 def join_path(appointment: Appointment) -> str:
-    return f"/video/{booking.join_token(appointment)}"
+    return f"/video/{links.join_token(appointment)}"
 
 
 def at(moment: datetime):

@@ -1,14 +1,31 @@
 """What happened to an appointment, announced to whoever listens (mail outbox, metrics).
 
 Receivers run synchronously inside the booking transaction, so an outbox row is committed
-together with the change that caused it, or not at all."""
+together with the change that caused it, or not at all. They are connected in one place,
+``visits.listeners.wire``."""
+
+from enum import StrEnum
 
 from blinker import Namespace
 
+
+class Change(StrEnum):
+    """The kinds of change an appointment goes through, as senders announce them.
+
+    The values are the words used in metrics labels and in the audit trail."""
+
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    REASSIGNED = "reassigned"
+
+
 _signals = Namespace()
 
-# send(kind, appointment=..., now=..., **extra); kinds: held, confirmed, cancelled,
-# rescheduled, attended, no_show, expired, reassigned
+# send(change: Change, appointment=..., now=..., **extra)
 appointment_changed = _signals.signal("appointment-changed")
 
 # send(kind): the outbox handed a mail to the server, or gave up on it for good.

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, request, session
+from flask import request, session
+
+from visits import settings
 
 PACKAGE = Path(__file__).resolve().parent.parent  # visits/: the catalogues are in visits/i18n/
+
+# The languages mails and reminders can be written in, each named in itself (as a form's
+# choice shows it); the forms and the API schema offer these.
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 
 
 def translation_directories() -> str:
@@ -22,16 +28,17 @@ def translation_directories() -> str:
 
 
 def select_locale() -> str:
-    languages = current_app.config["LANGUAGES"]
+    config = settings.current()
+    languages = config.languages
     if not request:
-        return current_app.config["DEFAULT_LANGUAGE"]
+        return config.default_language
     asked = request.args.get("lang")
     if asked in languages:
         session["lang"] = asked
         return asked
     if session.get("lang") in languages:
         return session["lang"]
-    return request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LANGUAGE"]
+    return request.accept_languages.best_match(languages) or config.default_language
 
 
 def compile_catalogues() -> list[Path]:

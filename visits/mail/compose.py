@@ -35,6 +35,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
+from visits import settings
 from visits.booking import availability, calendar, links, rules
 from visits.extensions import db
 from visits.mail import outbox
@@ -70,7 +71,7 @@ def _one_line(value: str, limit: int = 200) -> str:
 
 
 def _sender() -> Address:
-    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    name, address = parseaddr(settings.current().mail_from)
     username, _, domain = address.partition("@")
     return Address(display_name=_one_line(name), username=username, domain=domain)
 
@@ -96,8 +97,8 @@ def _recipient(appointment: Appointment) -> Address:
 
 def message_id_domain() -> str:
     """MAIL_MESSAGE_ID_DOMAIN, else the sender's domain."""
-    configured = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN", "")
-    return configured or parseaddr(current_app.config["MAIL_FROM"])[1].partition("@")[2] or "visits"
+    config = settings.current()
+    return config.mail_message_id_domain or parseaddr(config.mail_from)[1].partition("@")[2] or "visits"
 
 
 def default_dedupe_key(kind: str, appointment: Appointment) -> str:
@@ -156,7 +157,7 @@ def _context(kind: str, appointment: Appointment, now: datetime, extra: dict) ->
         "join_url": links.join_url(appointment) if appointment.is_video else None,
         "book_again_url": links.public_url("public.service", slug=service.slug),
         "lang": language,
-        "opens_minutes": current_app.config.get("JITSI_OPENS_MINUTES_BEFORE", 10),
+        "opens_minutes": settings.current().jitsi_opens_minutes_before,
         **when,
     }
     if kind == "confirm_request" and appointment.hold_expires_at is not None:

@@ -1,6 +1,6 @@
 """Booking changes mail the citizen, whichever way they came (web, phone, API, jobs).
 
-Listens to ``events.appointment_changed``; the receiver runs inside the booking transaction,
+Listens to ``events.appointment_changed`` (wired in ``visits.listeners``); the receiver runs inside the booking transaction,
 so the outbox row commits with the change or not at all. Which change sends which mail:
 
 - held -> confirm_request (double opt-in link)
@@ -16,24 +16,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from visits.core.events import appointment_changed
+from visits.core.events import Change
 from visits.mail import compose as mail
 from visits.models import Appointment, Status
 
 _SIMPLE = {
-    "held": "confirm_request",
-    "confirmed": "confirmation",
-    "no_show": "no_show",
+    Change.HELD: "confirm_request",
+    Change.CONFIRMED: "confirmation",
+    Change.NO_SHOW: "no_show",
 }
 
 
-def on_appointment_changed(kind: str, *, appointment: Appointment, now: datetime, **extra) -> None:
+def on_appointment_changed(kind: Change, *, appointment: Appointment, now: datetime, **extra) -> None:
     if kind in _SIMPLE:
         mail.enqueue(_SIMPLE[kind], appointment, now=now)
-    elif kind == "rescheduled":
+    elif kind == Change.RESCHEDULED:
         moved = "confirm_request" if appointment.status == Status.HELD else "rescheduled"
         mail.enqueue(moved, appointment, now=now, old_start=extra.get("old_start"))
-    elif kind == "cancelled":
+    elif kind == Change.CANCELLED:
         mail.enqueue(
             "cancellation",
             appointment,
@@ -42,9 +42,3 @@ def on_appointment_changed(kind: str, *, appointment: Appointment, now: datetime
             by=extra.get("by"),
             was_confirmed=extra.get("was_confirmed", appointment.confirmed_at is not None),
         )
-
-
-def connect() -> None:
-    """Subscribe once: blinker keys receivers by identity, so calling this again (one call
-    per ``create_app``) does not add a second receiver; strong reference, as it is module level."""
-    appointment_changed.connect(on_appointment_changed, weak=False)

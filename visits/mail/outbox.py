@@ -21,12 +21,12 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import parseaddr
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from visits import settings
 from visits.core.events import mail_delivered, mail_failed
-from visits.extensions import db
+from visits.extensions import db, transaction
 from visits.models import Appointment, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class Claimed:
 
 def _claim(now: datetime, limit: int) -> list[Claimed]:
     """Lease up to ``limit`` due rows to this worker, in one short transaction."""
-    try:
+    with transaction():
         rows = db.session.execute(
             select(OutboxMessage)
             .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
@@ -97,10 +97,6 @@ def _claim(now: datetime, limit: int) -> list[Claimed]:
                 .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
                 .execution_options(synchronize_session=False)
             )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return claimed
 
 
@@ -116,14 +112,13 @@ def _record_sent(item: Claimed, now: datetime) -> None:
 def backoff_after(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed try: doubling, capped, so a mail server
     that is down overnight loses nothing (the defaults keep trying for about 15 hours)."""
-    config = current_app.config
-    first = int(config.get("OUTBOX_BACKOFF_SECONDS", 60))
-    cap = int(config.get("OUTBOX_BACKOFF_MAX_SECONDS", 3600))
+    config = settings.current()
+    first, cap = config.outbox_backoff_seconds, config.outbox_backoff_max_seconds
     return timedelta(seconds=min(first * 2 ** min(attempts - 1, 30), cap))
 
 
 def _record_failure(item: Claimed, now: datetime, error: str) -> None:
-    max_attempts = int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", 20))
+    max_attempts = settings.current().outbox_max_attempts
     backoff = backoff_after(item.attempts)
     final = item.attempts >= max_attempts
     db.session.execute(
@@ -159,17 +154,17 @@ class _FileTransport:
 class _SmtpTransport:
     """One SMTP connection for a whole batch (connection reuse)."""
 
-    def __init__(self, config) -> None:
-        host, port, timeout = config["SMTP_HOST"], int(config["SMTP_PORT"]), float(config["SMTP_TIMEOUT"])
-        mode = config["SMTP_TLS"]
+    def __init__(self, config: settings.Settings) -> None:
+        host, port, timeout = config.smtp_host, config.smtp_port, config.smtp_timeout
+        mode = config.smtp_tls
         if mode == "ssl":
             self.smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
         else:
             self.smtp = smtplib.SMTP(host, port, timeout=timeout)
             if mode == "starttls":
                 self.smtp.starttls(context=ssl.create_default_context())
-        if config["SMTP_USER"]:
-            self.smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+        if config.smtp_user:
+            self.smtp.login(config.smtp_user, config.smtp_password)
 
     def send(self, sender: str, item: Claimed) -> None:
         self.smtp.sendmail(sender, [item.recipient], item.body.encode("utf-8"))
@@ -182,46 +177,46 @@ class _SmtpTransport:
 
 
 def _transport():
-    config = current_app.config
-    if config["SMTP_HOST"]:
+    config = settings.current()
+    if config.smtp_host:
         return _SmtpTransport(config)
-    return _FileTransport(config["MAIL_DIR"])
+    return _FileTransport(config.mail_dir)
 
 
-def deliver_due(now: datetime, *, limit: int = 200) -> int:
+def deliver_due(*, now: datetime, limit: int = 200) -> int:
     """Send what is due; returns how many mails were handed over. Safe in many processes."""
     claimed = _claim(now, limit)
     if not claimed:
         return 0
-    sender = parseaddr(current_app.config["MAIL_FROM"])[1]
+    sender = parseaddr(settings.current().mail_from)[1]
     delivered = 0
     try:
         transport = _transport()
     except (OSError, smtplib.SMTPException) as exc:
         # The mail server is down: nothing is lost, everything is tried again later.
-        for item in claimed:
-            _record_failure(item, now, f"connection failed: {exc}")
-        db.session.commit()
+        with transaction():
+            for item in claimed:
+                _record_failure(item, now, f"connection failed: {exc}")
         log.warning("mail server unreachable, %s mails wait: %s", len(claimed), exc)
         return 0
     try:
-        for item in claimed:
+        for index, item in enumerate(claimed):
             try:
                 transport.send(sender, item)
             except (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError) as exc:
-                _record_failure(item, now, f"{type(exc).__name__}: {exc}")
-                db.session.commit()
-                for rest in claimed[claimed.index(item) + 1 :]:
-                    _record_failure(rest, now, "not tried: connection lost")
-                db.session.commit()
+                with transaction():
+                    _record_failure(item, now, f"{type(exc).__name__}: {exc}")
+                    for rest in claimed[index + 1 :]:
+                        _record_failure(rest, now, "not tried: connection lost")
                 break
             except (smtplib.SMTPException, OSError, ValueError) as exc:
-                _record_failure(item, now, f"{type(exc).__name__}: {exc}")
+                with transaction():
+                    _record_failure(item, now, f"{type(exc).__name__}: {exc}")
             else:
-                _record_sent(item, now)
+                with transaction():  # each outcome is recorded at once: a crash resends less
+                    _record_sent(item, now)
                 delivered += 1
                 mail_delivered.send(item.kind)
-            db.session.commit()
     finally:
         transport.close()
     return delivered

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, or_, select
 
-from visits.core.events import appointment_changed
-from visits.extensions import db
+from visits import settings
+from visits.core.events import Change
+from visits.extensions import db, transaction
 from visits.mail import compose as mail
-from visits.models import Appointment, AuditEvent, OutboxMessage, Status
+from visits.models import Appointment, OutboxMessage, Status
 
 BATCH_SIZE = 100
 
@@ -51,7 +51,7 @@ def parse_offsets(text: str) -> tuple[timedelta, ...]:
 
 
 def configured_offsets() -> tuple[timedelta, ...]:
-    return parse_offsets(current_app.config.get("REMINDER_OFFSETS", "24h,1h"))
+    return parse_offsets(settings.current().reminder_offsets)
 
 
 def dedupe_key(appointment: Appointment, offset: timedelta) -> str:
@@ -64,7 +64,7 @@ def _key(appointment_id: int, start: datetime, offset: timedelta) -> str:
 
 
 def send_due(
-    now: datetime, *, offsets: Sequence[timedelta] | None = None, batch_size: int | None = None
+    *, now: datetime, offsets: Sequence[timedelta] | None = None, batch_size: int | None = None
 ) -> int:
     """Queue every reminder that is due at ``now``; returns how many were queued."""
     batch_size = batch_size or BATCH_SIZE
@@ -94,7 +94,7 @@ def _sweep_window(now: datetime, offset: timedelta, after: datetime, until: date
     queued = 0
     resume = window
     while True:
-        try:
+        with transaction():  # a short read; ends before anything is locked
             rows = db.session.execute(
                 select(Appointment.id, Appointment.start_at)
                 .where(resume)
@@ -107,10 +107,6 @@ def _sweep_window(now: datetime, offset: timedelta, after: datetime, until: date
                     select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(keys)))
                 )
             )
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
         owed = [id_ for key, id_ in keys.items() if key not in given]
         if owed:
             queued += _queue(owed, window, offset, now)
@@ -129,7 +125,7 @@ def _sweep_window(now: datetime, offset: timedelta, after: datetime, until: date
 def _queue(ids: list[int], window, offset: timedelta, now: datetime) -> int:
     """Lock the appointments (SKIP LOCKED: a second worker takes others instead of waiting,
     and never composes the same reminder at the same time), check them again, queue."""
-    try:
+    with transaction():
         locked = db.session.scalars(
             select(Appointment)
             .where(Appointment.id.in_(ids), window)
@@ -145,50 +141,21 @@ def _queue(ids: list[int], window, offset: timedelta, now: datetime) -> int:
             key = dedupe_key(appointment, offset)
             if mail.enqueue("reminder", appointment, now=now, dedupe_key=key):
                 queued += 1
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return queued
 
 
 def last_told(appointments: Iterable[Appointment]) -> dict[int, datetime]:
     """When each citizen last heard about the appointment's time: the confirmation (or the
-    booking, for one confirmed at once), or the last rescheduling, from the audit trail
-    (booking.reschedule records every move)."""
-    appointments = list(appointments)
-    moved = dict(
-        db.session.execute(
-            select(AuditEvent.object_id, func.max(AuditEvent.at))
-            .where(
-                AuditEvent.action == "appointment.rescheduled",
-                AuditEvent.object_type == "appointment",
-                AuditEvent.object_id.in_([a.id for a in appointments]),
-            )
-            .group_by(AuditEvent.object_id)
-        ).all()
-    )
-    told = {}
-    for appointment in appointments:
-        moments = [appointment.confirmed_at or appointment.created_at]
-        if appointment.id in moved:
-            moments.append(_aware(moved[appointment.id]))
-        told[appointment.id] = max(moments)
-    return told
+    booking, for one confirmed at once), or the last rescheduling (``time_told_at``, which
+    the booking use cases keep)."""
+    return {a.id: a.time_told_at or a.confirmed_at or a.created_at for a in appointments}
 
 
-def _aware(value: datetime) -> datetime:
-    """``max(at)`` comes back without the column type (naive on SQLite): make it UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def withdraw_pending(kind: str, *, appointment: Appointment, **_extra) -> None:
+def withdraw_pending(kind: Change, *, appointment: Appointment, **_extra) -> None:
     """A reminder queued but not sent yet must not follow a cancellation or point to the
     old time: it is taken back in the same transaction as the change. (The sweep queues
     none for a cancelled appointment, and the key of a moved one names its new time.)"""
-    if kind in ("cancelled", "rescheduled"):
+    if kind in (Change.CANCELLED, Change.RESCHEDULED):
         db.session.execute(
             delete(OutboxMessage)
             .where(
@@ -198,8 +165,3 @@ def withdraw_pending(kind: str, *, appointment: Appointment, **_extra) -> None:
             )
             .execution_options(synchronize_session=False)
         )
-
-
-def connect() -> None:
-    """Subscribe once (blinker keys receivers by identity; a second call adds nothing)."""
-    appointment_changed.connect(withdraw_pending, weak=False)

@@ -6,7 +6,8 @@ import click
 from flask import Flask
 
 from visits.clerks.accounts import AccountError, create_user
-from visits.extensions import db
+from visits.core import clock
+from visits.extensions import transaction
 from visits.models import Role
 
 
@@ -16,7 +17,7 @@ def register(app: Flask) -> None:
         """Add demo services, two clerks with weekly hours and an admin."""
         from visits.ops.demo import seed_demo
 
-        credentials = seed_demo()
+        credentials = seed_demo(now=clock.now())
         click.echo("Demo data is in place. Staff login at /staff/login with:")
         for role, email, password in credentials:
             click.echo(f"  {role:6} {email}  password: {password}")
@@ -29,8 +30,8 @@ def register(app: Flask) -> None:
     def create_user_command(email: str, role: str, name: str, password: str) -> None:
         """Create a staff account (clerk or admin)."""
         try:
-            user = create_user(email, name or email, password, role)
+            with transaction():
+                user = create_user(email, name or email, password, role, now=clock.now())
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
-        db.session.commit()
         click.echo(f"Created {user.role} {user.email}.")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 
 from sqlalchemy import select
 
 from visits.clerks.accounts import create_user
-from visits.core import clock
-from visits.extensions import db
+from visits.extensions import db, transaction
 from visits.models import Role, Service, StaffUser, WeeklyHours
 
 SERVICES = [
@@ -59,25 +58,26 @@ ADMIN = ("admin@stadt.example", "Verwaltung Admin", "demo-admin-pass")
 HOURS = [(d, time(8), time(12)) for d in range(5)] + [(d, time(14), time(18)) for d in (1, 3)]
 
 
-def seed_demo() -> list[tuple[str, str, str]]:
+def seed_demo(*, now: datetime) -> list[tuple[str, str, str]]:
     """Add the demo data if it is not there yet; returns (role, email, password) to print."""
-    now = clock.now()
-    if db.session.scalar(select(Service).where(Service.slug == SERVICES[0]["slug"])) is None:
-        for spec in SERVICES:
-            db.session.add(Service(created_at=now, min_notice_minutes=60, horizon_days=60, **spec))
-        db.session.flush()
-    services = list(db.session.scalars(select(Service).where(Service.slug.in_([s["slug"] for s in SERVICES]))))
     credentials = []
-    for email, name, password in CLERKS:
-        clerk = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
-        if clerk is None:
-            clerk = create_user(email, name, password, Role.CLERK)
-            clerk.services = services
-            clerk.weekly_hours = [WeeklyHours(weekday=d, start_time=s, end_time=e) for d, s, e in HOURS]
-        credentials.append(("clerk", email, password))
-    email, name, password = ADMIN
-    if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:
-        create_user(email, name, password, Role.ADMIN)
-    credentials.append(("admin", email, password))
-    db.session.commit()
+    with transaction():
+        if db.session.scalar(select(Service).where(Service.slug == SERVICES[0]["slug"])) is None:
+            for spec in SERVICES:
+                db.session.add(Service(created_at=now, min_notice_minutes=60, horizon_days=60, **spec))
+            db.session.flush()
+        services = list(
+            db.session.scalars(select(Service).where(Service.slug.in_([s["slug"] for s in SERVICES])))
+        )
+        for email, name, password in CLERKS:
+            clerk = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+            if clerk is None:
+                clerk = create_user(email, name, password, Role.CLERK, now=now)
+                clerk.services = services
+                clerk.weekly_hours = [WeeklyHours(weekday=d, start_time=s, end_time=e) for d, s, e in HOURS]
+            credentials.append(("clerk", email, password))
+        email, name, password = ADMIN
+        if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:
+            create_user(email, name, password, Role.ADMIN, now=now)
+        credentials.append(("admin", email, password))
     return credentials

@@ -44,7 +44,7 @@ from prometheus_flask_exporter import PrometheusMetrics
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from visits.core.events import appointment_changed, job_ran, mail_delivered, mail_failed
+from visits import settings
 from visits.extensions import db
 
 log = logging.getLogger(__name__)
@@ -74,29 +74,21 @@ JOB_DURATION = Histogram(
 )
 
 
-def _count_booking(kind: str, **_: Any) -> None:
+def count_appointment_change(kind: str, **_: Any) -> None:
     BOOKINGS.labels(kind=kind).inc()
 
 
-def _count_mail_sent(kind: str, **_: Any) -> None:
+def count_mail_sent(kind: str, **_: Any) -> None:
     MAILS.labels(kind=kind, outcome="sent").inc()
 
 
-def _count_mail_failed(kind: str, **_: Any) -> None:
+def count_mail_failed(kind: str, **_: Any) -> None:
     MAILS.labels(kind=kind, outcome="failed").inc()
 
 
-def _count_job(name: str, *, seconds: float, failed: bool = False, **_: Any) -> None:
+def count_job(name: str, *, seconds: float, failed: bool = False, **_: Any) -> None:
     JOB_RUNS.labels(job=name, outcome="failed" if failed else "ok").inc()
     JOB_DURATION.labels(job=name).observe(seconds)
-
-
-# weak=False: module-level functions live as long as the process anyway; connecting twice
-# (one app per test) is a no-op for blinker.
-appointment_changed.connect(_count_booking, weak=False)
-mail_delivered.connect(_count_mail_sent, weak=False)
-mail_failed.connect(_count_mail_failed, weak=False)
-job_ran.connect(_count_job, weak=False)
 
 
 def multiprocess_dir() -> str | None:
@@ -283,7 +275,8 @@ def _warn_about_state_in_one_process(app: Flask) -> None:
             "SECRET_KEY is not set: this instance uses instance/secret_key; set the same "
             "SECRET_KEY on every instance, or sessions and links work on one instance only"
         )
-    if app.config.get("RATELIMIT_ENABLED") and not app.config.get("REDIS_URL"):
+    config = settings.of(app)
+    if config.ratelimit_enabled and not config.redis_url:
         log.warning("REDIS_URL is not set: rate limits are counted per process, not per site")
 
 
@@ -291,7 +284,8 @@ def register(app: Flask) -> None:
     """Attach proxy handling, request ids, request logs, probes and metrics to ``app``."""
     from visits.extensions import limiter
 
-    trusted = int(app.config.get("TRUSTED_PROXIES", 0))
+    config = settings.of(app)
+    trusted = config.trusted_proxies
     if trusted > 0:
         # Behind nginx: the client's address (rate limits, audit), scheme and host come
         # from X-Forwarded-* set by that many proxies; anything a client adds is ignored.
@@ -299,9 +293,9 @@ def register(app: Flask) -> None:
 
     _install_record_factory()
     if not app.testing:  # tests keep pytest's log capture
-        configure_logging(app.config.get("LOG_FORMAT", "text"), app.config.get("LOG_LEVEL", "INFO"))
+        configure_logging(config.log_format, config.log_level)
 
-    if not app.testing and app.config["PUBLIC_BASE_URL"].startswith("https://"):
+    if not app.testing and config.public_base_url.startswith("https://"):
         _warn_about_state_in_one_process(app)
 
     # The request id must exist before any other hook runs (limits, login) and logs.
@@ -323,7 +317,7 @@ def register(app: Flask) -> None:
             {"status": "ready" if ready else "not_ready", **details}, 200 if ready else 503
         )
 
-    if not app.config.get("METRICS_ENABLED", True):
+    if not config.metrics_enabled:
         return
     # HTTP metrics per endpoint name, not per path: paths carry secret tokens and would
     # make one time series per citizen. A registry per app keeps tests (many apps in one
@@ -353,7 +347,7 @@ def serve_scheduler_metrics(app: Flask) -> int:
     its own port (Prometheus scrapes each, then adds up)."""
     from prometheus_client import start_http_server
 
-    port = int(app.config.get("SCHEDULER_METRICS_PORT", 0))
+    port = settings.of(app).scheduler_metrics_port
     if port:
         start_http_server(port, addr="127.0.0.1")
         log.info("scheduler metrics on http://127.0.0.1:%s/metrics", port)

@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from flask import current_app
 
+from visits import settings
 from visits.booking import rules
 from visits.booking.rules import Window
 from visits.models import Appointment, StaffUser, Status
@@ -70,10 +70,10 @@ class Entry:
 
 def _settings() -> dict[str, timedelta]:
     """The room's opening lead and grace time, as ``rules.can_join`` takes them."""
-    config = current_app.config
+    config = settings.current()
     return {
-        "opens_before": timedelta(minutes=config["JITSI_OPENS_MINUTES_BEFORE"]),
-        "grace_after": timedelta(minutes=config["JITSI_GRACE_MINUTES_AFTER"]),
+        "opens_before": timedelta(minutes=config.jitsi_opens_minutes_before),
+        "grace_after": timedelta(minutes=config.jitsi_grace_minutes_after),
     }
 
 
@@ -112,10 +112,10 @@ def state(appointment: Appointment, now: datetime) -> State:
 
 
 def mode() -> Mode:
-    config = current_app.config
-    if config.get("JITSI_PRIVATE_KEY_FILE"):
+    config = settings.current()
+    if config.jitsi_private_key_file:
         return Mode.RS256
-    if config.get("JITSI_APP_SECRET"):
+    if config.jitsi_app_secret:
         return Mode.HS256
     return Mode.NONE
 
@@ -128,20 +128,20 @@ def _private_key(path: str, modified: float):
 
 def _signing_key() -> tuple[Any, dict[str, str]]:
     """(key, extra JWT headers) for the configured mode; JitsiNotConfigured if unusable."""
-    config = current_app.config
+    config = settings.current()
     current = mode()
     if current == Mode.RS256:
-        key_id = config.get("JITSI_KEY_ID", "")
+        key_id = config.jitsi_key_id
         if not key_id:
             raise JitsiNotConfigured("JITSI_KEY_ID is required with JITSI_PRIVATE_KEY_FILE")
-        path = config["JITSI_PRIVATE_KEY_FILE"]
+        path = config.jitsi_private_key_file
         try:
             key = _private_key(path, Path(path).stat().st_mtime)
         except (OSError, ValueError, TypeError) as exc:
             raise JitsiNotConfigured(f"JITSI_PRIVATE_KEY_FILE unreadable: {exc.__class__.__name__}") from exc
         return key, {"kid": key_id}
     if current == Mode.HS256:
-        return config["JITSI_APP_SECRET"], {}
+        return config.jitsi_app_secret, {}
     raise JitsiNotConfigured("JITSI_APP_SECRET is not set")
 
 
@@ -150,7 +150,7 @@ def status() -> dict[str, Any]:
 
     ``tokens`` says whether rooms are protected; ``problem`` is a sentence in English for
     the log, or None; ``problem_code`` is one of: no_secret, no_key_id, key_unreadable."""
-    config = current_app.config
+    config = settings.current()
     current = mode()
     problem: str | None = None
     code: str | None = None
@@ -169,13 +169,13 @@ def status() -> dict[str, Any]:
     return {
         "mode": current.value,
         "tokens": current != Mode.NONE and problem is None,
-        "domain": config["JITSI_DOMAIN"],
-        "app_id": config["JITSI_APP_ID"],
-        "audience": config["JITSI_AUDIENCE"],
-        "subject": config["JITSI_SUBJECT"],
-        "key_id": config.get("JITSI_KEY_ID", "") if current == Mode.RS256 else "",
-        "opens_minutes_before": config["JITSI_OPENS_MINUTES_BEFORE"],
-        "grace_minutes_after": config["JITSI_GRACE_MINUTES_AFTER"],
+        "domain": config.jitsi_domain,
+        "app_id": config.jitsi_app_id,
+        "audience": config.jitsi_audience,
+        "subject": config.jitsi_subject,
+        "key_id": config.jitsi_key_id if current == Mode.RS256 else "",
+        "opens_minutes_before": config.jitsi_opens_minutes_before,
+        "grace_minutes_after": config.jitsi_grace_minutes_after,
         "problem": problem,
         "problem_code": code,
     }
@@ -194,7 +194,7 @@ def log_status(app) -> None:
 
 def citizen_id(appointment: Appointment) -> str:
     """A stable, opaque id for the citizen of this appointment (never their email)."""
-    key = current_app.config["SECRET_KEY"].encode()
+    key = settings.current().secret_key.encode()
     digest = hmac.new(key, f"jitsi-citizen:{appointment.uid}".encode(), hashlib.sha256)
     return "citizen-" + digest.hexdigest()[:20]
 
@@ -216,7 +216,7 @@ def claims(
     the lobby, the clerk (moderator) admits them. Deployments without them ignore the keys."""
     if not appointment.room:
         raise ValueError("not a video appointment")
-    config = current_app.config
+    config = settings.current()
     times = window(appointment)
     user: dict[str, Any] = {
         "id": user_id,
@@ -231,9 +231,9 @@ def claims(
     else:
         user["lobby"] = True
     return {
-        "iss": config["JITSI_APP_ID"],
-        "aud": config["JITSI_AUDIENCE"],
-        "sub": config["JITSI_SUBJECT"],
+        "iss": config.jitsi_app_id,
+        "aud": config.jitsi_audience,
+        "sub": config.jitsi_subject,
         "room": appointment.room,
         "iat": int(now.timestamp()),
         # Never before the room opens (minus the skew allowance), never after it closes, and
@@ -241,7 +241,7 @@ def claims(
         # by pressing "join" again, which mints a fresh one.
         "nbf": int((max(now, times.opens_at) - CLOCK_SKEW).timestamp()),
         "exp": int(
-            min(times.closes_at, now + timedelta(minutes=config["JITSI_TOKEN_MINUTES"])).timestamp()
+            min(times.closes_at, now + timedelta(minutes=config.jitsi_token_minutes)).timestamp()
         ),
         "context": {"user": user},
     }
@@ -262,7 +262,7 @@ def room_url(appointment: Appointment, token: str | None = None) -> str:
     """https://JITSI_DOMAIN/ROOM, with ``?jwt=`` when there is a token.
 
     JITSI_DOMAIN may carry a tenant path (``8x8.vc/vpaas-magic-cookie-…``) for JaaS."""
-    domain = current_app.config["JITSI_DOMAIN"].strip().strip("/")
+    domain = settings.current().jitsi_domain.strip().strip("/")
     domain = domain.removeprefix("https://").removeprefix("http://")
     url = f"https://{domain}/{quote(appointment.room or '', safe='')}"
     return f"{url}?jwt={token}" if token else url

@@ -1,0 +1,130 @@
+"""The Visits settings as one typed, read-only object.
+
+``config.py`` reads the environment (with every default) into the Flask config; ``create_app``
+then builds one ``Settings`` from it, once, and keeps it in ``app.extensions``. Everything
+else asks ``settings.current()`` (or ``settings.of(app)`` before a request or app context
+exists), never ``current_app.config``: a setting has one name, one type and one default.
+Keys that only Flask or its extensions read (cookies, CSRF, Babel, the limiter's storage)
+stay in the Flask config alone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+from config import TRUE_WORDS
+
+EXTENSION_KEY = "visits.settings"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # core
+    secret_key: str
+    database_url: str
+    public_base_url: str
+    timezone: str
+    holiday_state: str
+    default_language: str
+    languages: tuple[str, ...]
+    # mail
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    smtp_tls: str  # starttls | ssl | off
+    smtp_timeout: float
+    mail_from: str
+    mail_dir: str
+    mail_message_id_domain: str
+    # booking rules
+    hold_minutes: int
+    max_upcoming_per_email: int
+    slot_weeks_shown: int
+    slot_cache_enabled: bool
+    slot_cache_seconds: int
+    slot_cache_file: str
+    # scheduled jobs
+    run_jobs_in_process: bool
+    job_interval_seconds: int
+    outbox_interval_seconds: int
+    outbox_max_attempts: int
+    outbox_backoff_max_seconds: int
+    outbox_backoff_seconds: int
+    reminder_offsets: str
+    no_show_grace_minutes: int
+    no_show_pause_after: int
+    no_show_window_days: int
+    no_show_pause_days: int
+    retention_days: int
+    # rate limits
+    redis_url: str
+    ratelimit_enabled: bool
+    ratelimit_booking: str
+    ratelimit_links: str
+    ratelimit_login: str
+    ratelimit_api_key: str
+    # video
+    jitsi_domain: str
+    jitsi_app_id: str
+    jitsi_app_secret: str
+    jitsi_audience: str
+    jitsi_subject: str
+    jitsi_private_key_file: str
+    jitsi_key_id: str
+    jitsi_opens_minutes_before: int
+    jitsi_grace_minutes_after: int
+    jitsi_token_minutes: int
+    # running in production
+    log_format: str  # json | text
+    log_level: str
+    metrics_enabled: bool
+    trusted_proxies: int
+    scheduler_metrics_port: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Pick the Visits settings out of a Flask config, converted to the field's type
+        (a test may override a number as a string, as the environment would give it)."""
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            key = "SQLALCHEMY_DATABASE_URI" if field.name == "database_url" else field.name.upper()
+            values[field.name] = _typed(field.type, config[key])
+        return cls(**values)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The local time zone of the administration (wall-clock hours, mails, pages)."""
+        return ZoneInfo(self.timezone)
+
+
+def _typed(kind: str, value: Any) -> Any:
+    if kind == "bool":
+        return value if isinstance(value, bool) else str(value).strip().lower() in TRUE_WORDS
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    if kind.startswith("tuple"):
+        return tuple(value)
+    return "" if value is None else str(value)
+
+
+def init_app(app: Flask) -> Settings:
+    """Build the settings from ``app.config`` (loaded and overridden already) and keep them."""
+    built = Settings.from_config(app.config)
+    app.extensions[EXTENSION_KEY] = built
+    return built
+
+
+def of(app: Flask) -> Settings:
+    return app.extensions[EXTENSION_KEY]
+
+
+def current() -> Settings:
+    """The settings of the app handling this request, job or command."""
+    return current_app.extensions[EXTENSION_KEY]
