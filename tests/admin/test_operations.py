@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from visits.admin import api_keys
+from visits.booking import limits
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
@@ -93,7 +94,7 @@ def test_admin_and_clerk_lift_a_booking_pause(who, client, factories, admin):
     db.session.refresh(pause)
     assert pause.lifted_at is not None and pause.lifted_by_id == user.id
     assert _event("booking_pause.lifted").actor_id == user.id
-    assert booking.active_pause("oft.weg@example.org", clock.now()) is None
+    assert limits.active_pause("oft.weg@example.org", clock.now()) is None
     assert '<th scope="row">oft.weg@example.org' not in client.get("/admin/pauses").get_data(as_text=True)
 
 
@@ -125,11 +126,11 @@ def test_report_counts_appointments_per_service_and_status(admin_client, factori
     passport = factories.service(name_de="Reisepass")
     parking = factories.service(name_de="Parkausweis")
     clerk = factories.clerk([passport, parking])
-    booking.book_for_caller(passport, berlin(monday, 8), factories.citizen(), clerk=clerk)
-    cancelled = booking.book_for_caller(passport, berlin(monday, 9), factories.citizen(), clerk=clerk)
-    booking.cancel(cancelled, by=clerk, reason="")
-    booking.book_for_caller(parking, berlin(monday, 10), factories.citizen(), clerk=clerk)
-    booking.book_for_caller(parking, berlin(monday + timedelta(days=7), 10), factories.citizen(), clerk=clerk)
+    booking.book_for_caller(passport, berlin(monday, 8), factories.citizen(), clerk=clerk, now=clock.now())
+    cancelled = booking.book_for_caller(passport, berlin(monday, 9), factories.citizen(), clerk=clerk, now=clock.now())
+    booking.cancel(cancelled, by=clerk, reason="", now=clock.now())
+    booking.book_for_caller(parking, berlin(monday, 10), factories.citizen(), clerk=clerk, now=clock.now())
+    booking.book_for_caller(parking, berlin(monday + timedelta(days=7), 10), factories.citizen(), clerk=clerk, now=clock.now())
 
     body = admin_client.get(f"/admin/reports?date_from={monday}&date_until={monday}&lang=en").get_data(
         as_text=True

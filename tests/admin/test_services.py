@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import AuditEvent, Service
 
@@ -87,7 +88,7 @@ def test_deactivated_service_can_no_longer_be_booked(admin_client, factories, mo
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "service.deactivated"))
     assert event.object_id == service.id
     with pytest.raises(booking.SlotUnavailable):
-        booking.hold(service, berlin(monday, 9), factories.citizen())
+        booking.hold(service, berlin(monday, 9), factories.citizen(), now=clock.now())
 
 
 def test_unknown_service_is_404(admin_client):

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from visits.admin import api_keys
+from visits.core import clock
 
 from ..conftest import berlin
 from ..factories import HOUSING_BENEFIT
@@ -40,7 +41,7 @@ def clerk(factories, service):
 def portal_key(app, factories) -> str:
     """The plain key of a portal, as an admin created it."""
     admin = factories.admin()
-    _key, plain = api_keys.create("Serviceportal", admin)
+    _key, plain = api_keys.create("Serviceportal", admin, now=clock.now())
     return plain
 
 

@@ -65,17 +65,17 @@ def test_api_hold_mails_the_same_as_a_web_hold(client, factories, service, clerk
         f"{API}/bookings", json=request_body(service, berlin(monday, 9), email="api@example.org")
     )
     assert response.status_code == 201
-    web = booking.hold(service, berlin(monday, 10), factories.citizen(email="web@example.org"))
-    assert outbox.deliver_due(clock.now()) == 2
+    web = booking.hold(service, berlin(monday, 10), factories.citizen(email="web@example.org"), now=clock.now())
+    assert outbox.deliver_due(now=clock.now()) == 2
     by_address = {m["To"].addresses[0].addr_spec: m for m in smtp_server.wait_for(2)}
     api_mail, web_mail = by_address["api@example.org"], by_address["web@example.org"]
     assert api_mail["Subject"].replace("09:00", "10:00") == web_mail["Subject"]
     assert [p.get_content_type() for p in api_mail.walk()] == [p.get_content_type() for p in web_mail.walk()]
     # The link in the API's mail confirms the hold, exactly as the web's does.
     appointment = _appointment(response.get_json()["reference"])
-    token = booking.manage_token(appointment)
+    token = links.derive_token("manage", appointment.uid)
     assert links.manage_url(appointment) in api_mail.get_body(("plain",)).get_content()
-    booking.confirm(booking.by_manage_token(token))
+    booking.confirm(links.by_manage_token(token), now=clock.now())
     status = client.get(
         f"{API}/bookings/{appointment.reference}", headers={"X-Manage-Token": token}
     ).get_json()["status"]
@@ -127,7 +127,7 @@ def test_a_time_that_is_not_a_free_slot_is_refused(client, service, clerk, monda
 
 
 def test_a_slot_taken_meanwhile_is_409(client, factories, service, clerk, monday):
-    booking.hold(service, berlin(monday, 9), factories.citizen())
+    booking.hold(service, berlin(monday, 9), factories.citizen(), now=clock.now())
     response = client.post(f"{API}/bookings", json=request_body(service, berlin(monday, 9)))
     _problem(response, 409, "slot-unavailable")
 
@@ -138,8 +138,8 @@ def test_far_away_or_past_starts_are_slot_unavailable_not_errors(client, service
         _problem(response, 409, "slot-unavailable")
 
 
-def test_limit_per_email_is_409_with_the_limit(app, client, service, clerk, monday):
-    app.config["MAX_UPCOMING_PER_EMAIL"] = 1
+def test_limit_per_email_is_409_with_the_limit(reconfigure, client, service, clerk, monday):
+    reconfigure(MAX_UPCOMING_PER_EMAIL=1)
     assert client.post(f"{API}/bookings", json=request_body(service, berlin(monday, 9))).status_code == 201
     response = client.post(f"{API}/bookings", json=request_body(service, berlin(monday, 10)))
     assert _problem(response, 409, "limit-reached")["limit"] == 1
@@ -260,7 +260,7 @@ def test_an_unknown_or_revoked_key_is_401(client, service, clerk, monday, portal
     )
     _problem(response, 401, "invalid-api-key")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    api_keys.revoke(db.session.scalar(select(ApiKey)), None)
+    api_keys.revoke(db.session.scalar(select(ApiKey)), None, now=clock.now())
     response = client.post(
         f"{API}/bookings", json=request_body(service, berlin(monday, 9)), headers=bearer(portal_key)
     )
@@ -277,7 +277,7 @@ def held(client, service, clerk, monday) -> tuple[str, str]:
     reference = client.post(f"{API}/bookings", json=request_body(service, berlin(monday, 9))).get_json()[
         "reference"
     ]
-    return reference, booking.manage_token(_appointment(reference))
+    return reference, links.derive_token("manage", _appointment(reference).uid)
 
 
 def test_the_manage_token_shows_the_booking(client, held, monday):
@@ -314,7 +314,7 @@ def test_a_portal_sees_only_what_it_booked(client, factories, held, service, cle
         headers=bearer(portal_key),
     ).get_json()["reference"]
     assert client.get(f"{API}/bookings/{own}", headers=bearer(portal_key)).status_code == 200
-    _other, other_plain = api_keys.create("Anderes Portal", None)
+    _other, other_plain = api_keys.create("Anderes Portal", None, now=clock.now())
     _problem(client.get(f"{API}/bookings/{own}", headers=bearer(other_plain)), 404, "not-found")
 
 
@@ -356,7 +356,7 @@ def test_a_portal_repeating_a_web_booking_gets_no_links_to_it(
     client, factories, service, clerk, monday, portal_key
 ):
     citizen = factories.citizen(email="erika@example.org")
-    web = booking.book_for_caller(service, berlin(monday, 9), citizen, clerk=clerk)
+    web = booking.book_for_caller(service, berlin(monday, 9), citizen, clerk=clerk, now=clock.now())
     response = client.post(
         f"{API}/bookings", json=request_body(service, berlin(monday, 9)), headers=bearer(portal_key)
     )

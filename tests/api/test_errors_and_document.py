@@ -37,12 +37,12 @@ def test_too_large_a_body_is_a_413_problem(app, client, service):
 
 
 def test_a_crash_is_a_500_problem_without_details(app, client, service, monkeypatch):
-    from visits.api import routes
+    from visits.booking import availability
 
     def explode(*_args, **_kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(routes.availability, "free_slots", explode)
+    monkeypatch.setattr(availability, "free_slots", explode)
     app.testing = False  # answer like production instead of raising into the test
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = client.get(f"{API}/services/wohngeld/slots")
@@ -173,12 +173,12 @@ def test_openapi_document_is_generated_with_the_contract_paths(client):
 def test_a_database_outage_is_a_503_problem_with_retry_after(client, service, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from visits.api import routes
+    from visits.booking import availability
 
     def gone(*_args, **_kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(routes.availability, "free_slots", gone)
+    monkeypatch.setattr(availability, "free_slots", gone)
     response = client.get(f"{API}/services/wohngeld/slots")
     assert _is_problem(response, 503)["type"] == "/api/v1/problems/unavailable"
     assert response.headers["Retry-After"] == "30"

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode, checks
 
 from visits.admin import api_keys
-from visits.booking import availability
+from visits.booking import availability, links
 from visits.booking import operations as booking
 from visits.core import clock
 
@@ -68,16 +68,16 @@ def world(app, factories) -> World:
     """The document as the app serves it, a bookable service, a portal key, bookings."""
     service = factories.service(slug="wohngeld")
     factories.clerk([service])
-    _key, plain = api_keys.create("Serviceportal", None)
+    _key, plain = api_keys.create("Serviceportal", None, now=clock.now())
     today = clock.now().date()
     free = availability.free_slots(service, today, today + timedelta(days=21), clock.now())
     assert len(free) > 40
-    made = [booking.hold(service, slot.start, factories.citizen()).appointment for slot in free[-3:]]
+    made = [booking.hold(service, slot.start, factories.citizen(), now=clock.now()).appointment for slot in free[-3:]]
     return World(
         schema=schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app),
         key=plain,
         starts=[slot.start.isoformat() for slot in free[:-3]],
-        bookings=[(a.reference, booking.manage_token(a)) for a in made],
+        bookings=[(a.reference, links.derive_token("manage", a.uid)) for a in made],
     )
 
 

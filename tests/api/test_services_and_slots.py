@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from visits.booking import operations as booking
+from visits.core import clock
 
 from .conftest import API, berlin
 
@@ -51,7 +52,7 @@ def test_slots_carry_the_berlin_offset_and_local_wall_clock(client, service, cle
 
 
 def test_a_booked_slot_is_no_longer_listed(client, factories, service, clerk, monday):
-    booking.hold(service, berlin(monday, 9), factories.citizen())
+    booking.hold(service, berlin(monday, 9), factories.citizen(), now=clock.now())
     day = monday.isoformat()
     starts = [
         s["start"]

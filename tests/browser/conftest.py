@@ -67,7 +67,7 @@ class LiveServer:
 
 
         with self.app.app_context():
-            outbox.deliver_due(clock.now() + timedelta(seconds=5))
+            outbox.deliver_due(now=clock.now() + timedelta(seconds=5))
             db.session.remove()
         deadline = time.monotonic() + timeout
         while True:

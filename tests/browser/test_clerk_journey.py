@@ -13,6 +13,7 @@ import jwt
 import pytest
 
 from visits.booking import operations as booking
+from visits.core import clock
 from visits.models import Appointment, Status
 
 from ..conftest import berlin
@@ -77,8 +78,8 @@ def test_clerk_changes_hours_adds_absence_joins_as_moderator_and_marks_attended(
     def setup(f):
         service = f.service(slug=f"ausweis-{lang}-{n}", name_de=f"Personalausweis {n}", name_en=f"ID card {n}")
         clerk = f.clerk([service], email=f"anna.{lang}{n}@stadt.test", name=f"Anna Schmidt {lang}{n}")
-        held = booking.hold(service, start, f.citizen(name=citizen_name, language=lang)).appointment
-        booking.confirm(held)
+        held = booking.hold(service, start, f.citizen(name=citizen_name, language=lang), now=clock.now()).appointment
+        booking.confirm(held, now=clock.now())
         return clerk.email, clerk.id, held.id, held.room, held.reference
 
     email, clerk_id, appointment_id, room, reference = live.run(setup)

@@ -21,6 +21,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from visits.booking import links
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.models import Appointment, AuditEvent, Status
@@ -55,7 +56,7 @@ def _setup(f):
     booked_at = start - timedelta(days=1)
     citizen = f.citizen(name="Max Muster", email="max.muster@example.org")
     video = booking.confirm(booking.hold(service, start, citizen, now=booked_at).appointment, now=booked_at)
-    return service.id, video.room, booking.join_token(video)
+    return service.id, video.room, links.join_token(video)
 
 
 def _submit(tab, button) -> None:

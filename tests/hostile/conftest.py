@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from flask import g
 
 from visits.admin import api_keys
-from visits.booking import availability
+from visits.booking import holidays, links
 from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import WeeklyHours
 
@@ -35,11 +36,11 @@ class World:
 
     @property
     def manage_token(self) -> str:
-        return booking.manage_token(self.appointment)
+        return links.derive_token("manage", self.appointment.uid)
 
     @property
     def join_token(self) -> str:
-        return booking.join_token(self.appointment)
+        return links.join_token(self.appointment)
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def client(app):
 
 def first_monday_without_holiday() -> date:
     monday = days.BOOKING_MONDAY
-    while availability.public_holidays(monday, monday + timedelta(days=4)):
+    while holidays.holidays(monday, monday + timedelta(days=4)):
         monday += timedelta(days=7)
     return monday
 
@@ -69,14 +70,14 @@ def world(app, factories) -> World:
     clerk = factories.clerk([service], name="Clara Clerk", email="clara@stadt.test")
     admin = factories.admin(name="Ada Admin", email="ada@stadt.test")
     citizen = factories.citizen(name="Erika Mustermann", email="erika@example.org")
-    appointment = booking.book_for_caller(service, berlin(monday, 9), citizen, clerk=clerk)
+    appointment = booking.book_for_caller(service, berlin(monday, 9), citizen, clerk=clerk, now=clock.now())
     absence = factories.absence(
         clerk, berlin(monday + timedelta(days=2), 8), berlin(monday + timedelta(days=2), 9)
     )
     hours = db.session.scalar(
         sa.select(WeeklyHours).where(WeeklyHours.clerk_id == clerk.id, WeeklyHours.weekday == 0)
     )
-    key, _plain = api_keys.create("Portal", admin)
+    key, _plain = api_keys.create("Portal", admin, now=clock.now())
     failed = factories.failed_mail()
     pause = factories.booking_pause("pausiert@example.org")
     args = {

@@ -10,7 +10,7 @@ import re
 import pytest
 import time_machine
 
-from visits.booking import operations as booking
+from visits.booking import links
 from visits.extensions import db
 
 from ..conftest import berlin
@@ -98,4 +98,4 @@ def test_pressing_join_counts_too(limited, client, world):
         for _ in range(5):
             assert client.post(f"/video/{WRONG}").status_code == 404
         assert client.post(f"/video/{world.join_token}").status_code == 429
-    assert booking.by_join_token(world.join_token) is not None
+    assert links.by_join_token(world.join_token) is not None

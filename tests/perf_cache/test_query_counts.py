@@ -22,7 +22,8 @@ from sqlalchemy import event
 
 from visits.admin import api_keys
 from visits.booking import operations as booking
-from visits.clerks import staffing
+from visits.clerks import absences as clerk_absences
+from visits.clerks import hours as clerk_hours
 from visits.core import audit, clock
 from visits.extensions import db
 from visits.models import Absence, Appointment
@@ -114,7 +115,7 @@ def agenda_of_a_clerk(factories: Factories, monday: date) -> Page:
 
     def add(i: int) -> str:
         citizen = factories.citizen(name=f"Bürgerin {i}")
-        return booking.book_for_caller(service, _at(monday, i), citizen, clerk=clerk).reference
+        return booking.book_for_caller(service, _at(monday, i), citizen, clerk=clerk, now=clock.now()).reference
 
     return Page(_client(factories, clerk), f"/staff/?date={monday}", add)
 
@@ -126,7 +127,7 @@ def agenda_of_everyone(factories: Factories, monday: date) -> Page:
 
     def add(i: int) -> str:
         clerk = factories.clerk([service], name=f"Sachbearbeiterin {i}")
-        found = booking.book_for_caller(service, berlin(monday, 9), factories.citizen(), clerk=admin)
+        found = booking.book_for_caller(service, berlin(monday, 9), factories.citizen(), clerk=admin, now=clock.now())
         return f"{_pinned(found, clerk).reference}</span></td>"
 
     return Page(_client(factories, admin), f"/staff/?date={monday}", add)
@@ -140,7 +141,7 @@ def agenda_week(factories: Factories, monday: date) -> Page:
     def add(i: int) -> str:
         day = monday + timedelta(days=i % 5)
         start = berlin(day, 6) + timedelta(minutes=30 * (i // 5))
-        booking.book_for_caller(service, start, factories.citizen(), clerk=clerk)
+        booking.book_for_caller(service, start, factories.citizen(), clerk=clerk, now=clock.now())
         factories.absence(clerk, berlin(day, 22, 10), berlin(day, 22, 20), reason=f"Sitzung {i}")
         return f"(Sitzung {i})"
 
@@ -156,8 +157,8 @@ def hours(factories: Factories, monday: date) -> Page:
         clerk.services.append(service)
         db.session.commit()
         start = time(6 + i // 5 * 2)
-        spec = staffing.HoursSpec(i % 5, start, time(start.hour + 1), service_ids=frozenset({service.id}))
-        staffing.add_weekly_hours(clerk, spec, by=clerk, now=clock.now())
+        spec = clerk_hours.HoursSpec(i % 5, start, time(start.hour + 1), service_ids=frozenset({service.id}))
+        clerk_hours.add_weekly_hours(clerk, spec, by=clerk, now=clock.now())
         return f"<strong>Leistung {i:02d}</strong>"
 
     return Page(_client(factories, clerk), "/staff/hours", add)
@@ -185,7 +186,7 @@ def conflicts(factories: Factories, monday: date) -> Page:
 
     def add(i: int) -> str:
         service = services[i % 2]
-        found = booking.book_for_caller(service, _at(monday, i, per_day=10), factories.citizen(), clerk=free)
+        found = booking.book_for_caller(service, _at(monday, i, per_day=10), factories.citizen(), clerk=free, now=clock.now())
         choice = f'<option value="{free.id}">Jonas Weber</option>'
         return f'<select id="colleague-{_pinned(found, clerk).id}" name="colleague"> {choice}'
 
@@ -215,7 +216,7 @@ def calendar(factories: Factories, monday: date) -> Page:
                 start_at=berlin(day, 15),
                 end_at=berlin(day, 16),
                 reason=f"Termin {i}",
-                source=staffing.CALENDAR_SOURCE,
+                source=clerk_absences.CALENDAR_SOURCE,
                 created_at=clock.now(),
             )
         )
@@ -278,7 +279,7 @@ def api_key_list(factories: Factories, monday: date) -> Page:
     admin = factories.admin()
 
     def add(i: int) -> str:
-        api_keys.create(f"Portal {i}", admin)
+        api_keys.create(f"Portal {i}", admin, now=clock.now())
         return f">Portal {i}<"
 
     return Page(_client(factories, admin), "/admin/api-keys", add)
@@ -306,7 +307,7 @@ def reports(factories: Factories, monday: date) -> Page:
         service = factories.service(name_de=f"Leistung {i:02d}")
         clerk.services.append(service)
         db.session.commit()
-        booking.book_for_caller(service, _at(monday, i), factories.citizen(), clerk=clerk)
+        booking.book_for_caller(service, _at(monday, i), factories.citizen(), clerk=clerk, now=clock.now())
         return f">Leistung {i:02d}<"
 
     url = f"/admin/reports?date_from={monday}&date_until={monday + timedelta(days=6)}"

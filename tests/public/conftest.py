@@ -78,7 +78,7 @@ def details(**fields) -> dict:
 
 def deliver(smtp_server, total: int, now=None):
     """Send what the outbox holds; return all mails received so far (``total`` of them)."""
-    outbox.deliver_due(now or NOW + timedelta(minutes=1))
+    outbox.deliver_due(now=now or NOW + timedelta(minutes=1))
     return smtp_server.wait_for(total)
 
 

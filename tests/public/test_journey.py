@@ -10,6 +10,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import Appointment, OutboxMessage, Status
 
@@ -144,7 +145,7 @@ def test_an_unconfirmed_hold_expires_and_frees_the_slot(client, traveller, smtp_
     link = manage_path(mail)
 
     traveller.move_to(NOW + timedelta(minutes=16))
-    assert booking.expire_holds() == 1
+    assert booking.expire_holds(now=clock.now()) == 1
     assert only_appointment().status == Status.EXPIRED
     assert f'value="{slot(MONDAY, 8)}"' in page(client.get(week))
     shown = page(client.get(link + "?lang=de"))

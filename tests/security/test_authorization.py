@@ -19,6 +19,7 @@ import pytest
 
 from visits.admin import api_keys
 from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import Absence, ApiKey, Appointment, OutboxMessage, Status, WeeklyHours
 
@@ -80,7 +81,7 @@ def world(app, factories) -> World:
     citizen = factories.citizen(
         name=CITIZEN_NAME, email=CITIZEN_EMAIL, phone=CITIZEN_PHONE, note=CITIZEN_NOTE
     )
-    appointment = booking.book_for_caller(service, berlin(monday, 9), citizen, clerk=clerk_a)
+    appointment = booking.book_for_caller(service, berlin(monday, 9), citizen, clerk=clerk_a, now=clock.now())
     assert appointment.clerk_id == clerk_a.id
     appointment.internal_note = INTERNAL_NOTE
     db.session.commit()
@@ -92,7 +93,7 @@ def world(app, factories) -> World:
     hours.end_time = time(11, 45)  # something only A set
     db.session.commit()
 
-    key, _plain = api_keys.create("Portal Alpha", admin)
+    key, _plain = api_keys.create("Portal Alpha", admin, now=clock.now())
     failed = factories.failed_mail(CITIZEN_EMAIL)
     pause = factories.booking_pause("pausiert@example.org")
     args = {

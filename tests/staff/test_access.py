@@ -7,6 +7,7 @@ from datetime import time
 import pytest
 
 from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import Absence, Appointment, Status, WeeklyHours
 
@@ -20,7 +21,7 @@ def two_clerks(factories, monday):
     anna = factories.clerk([own], name="Anna Schmidt")
     ben = factories.clerk([other], name="Ben Berger")
     appointment = booking.book_for_caller(
-        own, berlin(monday, 9), factories.citizen(name="Greta Geheim", note="Rollstuhl"), clerk=anna
+        own, berlin(monday, 9), factories.citizen(name="Greta Geheim", note="Rollstuhl"), clerk=anna, now=clock.now()
     )
     absence = factories.absence(anna, berlin(monday, 11), berlin(monday, 12), "Teamsitzung")
     return anna, ben, appointment, absence

@@ -9,6 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import AuditEvent, Status
 
@@ -19,7 +20,7 @@ from .conftest import STAFF_PAGES, berlin
 @pytest.fixture
 def appointment(factories, service, clerk, monday):
     citizen = factories.citizen(name="Erika Muster", note="Gebärdensprachdolmetscher")
-    return booking.book_for_caller(service, berlin(monday, 9), citizen, clerk=clerk)
+    return booking.book_for_caller(service, berlin(monday, 9), citizen, clerk=clerk, now=clock.now())
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -42,7 +43,7 @@ def test_day_view_shows_the_appointment_in_berlin_time_with_its_details(clerk_cl
 
 def test_week_view_lists_the_whole_week(clerk_client, factories, service, clerk, appointment, monday):
     friday = booking.book_for_caller(
-        service, berlin(monday + timedelta(days=4), 10), factories.citizen(name="Fritz Freitag"), clerk=clerk
+        service, berlin(monday + timedelta(days=4), 10), factories.citizen(name="Fritz Freitag"), clerk=clerk, now=clock.now()
     )
     wednesday = (monday + timedelta(days=2)).isoformat()
     page = clerk_client.get(f"/staff/?view=week&date={wednesday}").get_data(as_text=True)

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from visits.booking import availability
 from visits.booking import operations as booking
-from visits.clerks import staffing
+from visits.clerks import conflicts as clerk_conflicts
+from visits.clerks import hours as clerk_hours
 from visits.core import clock
 from visits.extensions import db
 from visits.models import Absence, AuditEvent, OutboxMessage, Status, WeeklyHours
@@ -32,7 +33,7 @@ def monday_hours(clerk):
 def booked(factories, service, clerk, monday):
     """A confirmed appointment on Monday 09:00-09:30 with the clerk (hours 08:00-12:00)."""
     return booking.book_for_caller(
-        service, berlin(monday, 9), factories.citizen(name="Paula Plan"), clerk=clerk
+        service, berlin(monday, 9), factories.citizen(name="Paula Plan"), clerk=clerk, now=clock.now()
     )
 
 
@@ -192,8 +193,8 @@ def test_absences_page_shows_public_holidays_of_the_state(clerk_client):
 
 
 def test_stranded_detection_is_plain_python_on_the_database(app, clerk, booked):
-    staffing.remove_weekly_hours(monday_hours(clerk), by=clerk, now=clock.now())
-    (stranded,) = staffing.stranded_appointments(clerk, clock.now())
+    clerk_hours.remove_weekly_hours(monday_hours(clerk), by=clerk, now=clock.now())
+    (stranded,) = clerk_conflicts.stranded_appointments(clerk, clock.now())
     assert stranded.appointment.id == booked.id and stranded.outside_hours
 
 

@@ -57,7 +57,7 @@ def busy_of(clerk):
 
 @pytest.fixture
 def appointment(factories, service, clerk, monday):
-    return booking.book_for_caller(service, berlin(monday, 9), factories.citizen(), clerk=clerk)
+    return booking.book_for_caller(service, berlin(monday, 9), factories.citizen(), clerk=clerk, now=clock.now())
 
 
 def test_feed_url_serves_the_clerks_appointments_with_stable_uids(clerk_client, client, appointment):
@@ -77,7 +77,7 @@ def test_feed_url_serves_the_clerks_appointments_with_stable_uids(clerk_client, 
 
 def test_feed_marks_a_cancelled_appointment_instead_of_dropping_it(clerk_client, client, appointment):
     path = feed_path(clerk_client.post("/staff/calendar/feed").get_data(as_text=True))
-    booking.cancel(appointment, reason="krank")
+    booking.cancel(appointment, reason="krank", now=clock.now())
     (event,) = Calendar.from_ical(client.get(path).data).walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED"
     assert int(event["SEQUENCE"]) == 1
@@ -149,7 +149,7 @@ def test_a_malformed_upload_says_why_and_changes_nothing(clerk_client, clerk, mo
     response = upload(clerk_client, b"this is not a calendar at all", "kaputt.ics")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "Es wurde nichts geändert." in page
+    assert "Die Datei ist keine gültige iCalendar-Datei (.ics). Es wurde nichts geändert." in page
     assert 'href="#file"' in page
     assert [b.reason for b in busy_of(clerk)] == ["Bleibt"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import Appointment, OutboxMessage, Status
 
@@ -56,7 +57,7 @@ def test_caller_without_email_or_phone_is_asked_for_one(clerk_client, service, m
 
 
 def test_a_time_taken_meanwhile_gives_a_clear_message(clerk_client, factories, service, monday):
-    booking.book_for_caller(service, berlin(monday, 10), factories.citizen(), clerk=factories.clerk([]))
+    booking.book_for_caller(service, berlin(monday, 10), factories.citizen(), clerk=factories.clerk([]), now=clock.now())
     response = book(clerk_client, service, monday, phone="0221 123456")
     assert response.status_code == 400
     assert "Diese Zeit ist nicht mehr frei" in response.get_data(as_text=True)

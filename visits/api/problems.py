@@ -14,6 +14,7 @@ from flask import Response, current_app, json, request
 from flask_babel import force_locale, lazy_gettext
 from werkzeug.exceptions import HTTPException
 
+from visits import settings
 from visits.booking import operations as booking
 
 MEDIA_TYPE = "application/problem+json"
@@ -114,8 +115,8 @@ class ProblemSchema(ma.Schema):
 
 def language() -> str:
     """The caller's language from Accept-Language: German unless English is preferred."""
-    languages = current_app.config.get("LANGUAGES", ("de", "en"))
-    return request.accept_languages.best_match(languages) or current_app.config.get("DEFAULT_LANGUAGE", "de")
+    languages = settings.current().languages
+    return request.accept_languages.best_match(languages) or settings.current().default_language
 
 
 def problem(

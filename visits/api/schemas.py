@@ -12,6 +12,7 @@ from marshmallow import fields, validate
 
 from visits.api import problems
 from visits.core import citizen, slugs
+from visits.core.language import LANGUAGE_NAMES
 from visits.core.refusals import Refused
 
 REFERENCE_PATTERN = r"^T-[0-9A-Z]{4}-[0-9A-Z]{4}$"
@@ -142,7 +143,7 @@ class BookingRequestSchema(ma.Schema):
         },
     )
     language = fields.String(
-        validate=validate.OneOf(["de", "en"]),
+        validate=validate.OneOf(list(LANGUAGE_NAMES)),
         metadata={"description": "Language of the mails; default from Accept-Language, else de"},
     )
     note = fields.String(

@@ -10,6 +10,7 @@ from flask import Flask, abort, render_template, request
 from flask_babel import get_locale
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from visits import settings
 from visits.extensions import db, login_manager
 from visits.models import StaffUser
 
@@ -17,12 +18,10 @@ from visits.models import StaffUser
 def register(app: Flask) -> None:
     from visits import api
     from visits.ops import observability
-    from visits.web import feed
-    from visits.web.admin import views as admin
+    from visits.web import admin, feed, staff
     from visits.web.join import views as join
     from visits.web.manage import views as manage
     from visits.web.public import views as public
-    from visits.web.staff import views as staff
 
     for blueprint in (public.bp, manage.bp, join.bp, staff.bp, admin.bp, feed.bp):
         app.register_blueprint(blueprint)
@@ -49,7 +48,7 @@ def register(app: Flask) -> None:
 
     # The "join" buttons POST to us and are redirected (303) to the Jitsi server; browsers
     # apply form-action to that redirect too, so the Jitsi origin must be allowed there.
-    jitsi_host = app.config.get("JITSI_DOMAIN", "").strip().removeprefix("https://").removeprefix("http://")
+    jitsi_host = settings.of(app).jitsi_domain.strip().removeprefix("https://").removeprefix("http://")
     jitsi_host = jitsi_host.split("/", 1)[0]
     form_action = "'self'" + (f" https://{jitsi_host}" if jitsi_host else "")
 

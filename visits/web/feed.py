@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort
 
 from visits.booking import calendar
-from visits.clerks import staffing
+from visits.clerks import feed as clerk_feed
 from visits.core import clock
 
 bp = Blueprint("feed", __name__)
@@ -17,12 +17,12 @@ bp = Blueprint("feed", __name__)
 
 @bp.get("/feed/<token>.ics", endpoint="calendar")
 def calendar_feed(token: str):
-    clerk = staffing.clerk_by_feed_token(token)
+    clerk = clerk_feed.clerk_by_feed_token(token)
     if clerk is None:
         abort(404)
     now = clock.now()
     body = calendar.feed_ics(
-        staffing.feed_appointments(clerk, now), calendar_name=f"Termine – {clerk.name}", now=now
+        clerk_feed.feed_appointments(clerk, now), calendar_name=f"Termine – {clerk.name}", now=now
     )
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"

@@ -1,2 +1,28 @@
-"""The administrators' pages: services, staff, API keys, failed mails, booking pauses,
-audit log, reports (``views``, ``forms``)."""
+"""The administrators' pages: services, staff accounts, API keys, failed mails, booking
+pauses, video status, the audit log and reports. One blueprint (``bp``, under /admin);
+each area's routes live in a module of their own (``services``, ``staff``, ``keys``,
+``mails``, ``pauses``, ``audit``, ``reports``, ``overview``), who may see what in
+``access``, the steps every page shares in ``pages``, the forms in ``forms``. The routes
+parse the request, call one function of ``visits.admin`` (or ``visits.booking.no_shows``)
+and render; they hold no queries and no rules of their own."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# The route modules register their views on ``bp`` when imported.
+from visits.web.admin import (  # noqa: E402
+    access,
+    audit,
+    keys,
+    mails,
+    overview,
+    pauses,
+    reports,
+    services,
+    staff,
+)
+
+__all__ = ["access", "audit", "bp", "keys", "mails", "overview", "pauses", "reports", "services", "staff"]

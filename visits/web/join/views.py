@@ -10,13 +10,14 @@ import logging
 from datetime import datetime
 
 from babel.dates import format_date, format_time
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
-from visits.booking import availability
+from visits import settings
+from visits.booking import availability, links
 from visits.booking import operations as booking
-from visits.clerks import staffing
+from visits.clerks import agenda as clerk_agenda
 from visits.core import clock
 from visits.extensions import limiter
 from visits.models import Appointment
@@ -43,7 +44,7 @@ def no_store(response):
 @bp.get("/video/<token>")
 @link_lookups  # one RATELIMIT_LINKS budget per address with the manage pages: no guessing
 def page(token: str):
-    appointment = by_link_or_404(booking.by_join_token, token)
+    appointment = by_link_or_404(links.by_join_token, token)
     return _citizen_page(appointment, clock.now())
 
 
@@ -52,7 +53,7 @@ def page(token: str):
 @limiter.limit("30 per minute")
 def enter(token: str):
     """The citizen presses "join": into the room when it is open, else the page says why."""
-    appointment = by_link_or_404(booking.by_join_token, token)
+    appointment = by_link_or_404(links.by_join_token, token)
     now = clock.now()
     if not jitsi.can_join(appointment, now):
         return _citizen_page(appointment, now, refused=True)
@@ -69,7 +70,7 @@ def enter(token: str):
 @login_required
 def clerk(appointment_id: int):
     """The clerk (or an admin) joins the same room as moderator and admits the citizen."""
-    appointment = staffing.visible_appointment(current_user, appointment_id)
+    appointment = clerk_agenda.visible_appointment(current_user, appointment_id)
     if appointment is None:
         abort(404)  # someone else's appointment: as if it did not exist
     now = clock.now()
@@ -121,7 +122,7 @@ def _details(appointment: Appointment, now: datetime) -> dict:
         "end": _when(appointment.end_at),
         "opens": _when(times.opens_at),
         "closes": _when(times.closes_at),
-        "opens_minutes": current_app.config["JITSI_OPENS_MINUTES_BEFORE"],
+        "opens_minutes": settings.current().jitsi_opens_minutes_before,
         "until_open_seconds": until_open,
         "countdown": _countdown(until_open) if 0 < until_open <= COUNTDOWN_SECONDS else None,
         "moved": appointment.sequence > 0,

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from visits.booking import availability, calendar, rules
+from visits import settings
+from visits.booking import availability, calendar, links, rules
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import limiter
@@ -26,11 +27,11 @@ from visits.web.public.views import local_date, local_when, page_language, parse
 bp = Blueprint("manage", __name__)
 
 # One budget per client address for every page behind a secret link (manage and join).
-link_lookups = limiter.shared_limit(lambda: current_app.config["RATELIMIT_LINKS"], scope="manage-links")
+link_lookups = limiter.shared_limit(lambda: settings.current().ratelimit_links, scope="manage-links")
 
 
 def by_link_or_404(find: Callable[[str], Appointment | None], token: str) -> Appointment:
-    """The appointment behind a secret link (``find``: booking.by_manage_token or
+    """The appointment behind a secret link (``find``: links.by_manage_token or
     by_join_token). A wrong link and the link of an appointment whose data is gone look the
     same."""
     appointment = find(token)
@@ -54,14 +55,14 @@ def no_store(response):
 @bp.get("/termin/<token>")
 @link_lookups
 def show(token: str):
-    appointment = by_link_or_404(booking.by_manage_token, token)
+    appointment = by_link_or_404(links.by_manage_token, token)
     return _page(appointment, clock.now())
 
 
 @bp.post("/termin/<token>/bestaetigen")
 @link_lookups
 def confirm(token: str):
-    appointment = by_link_or_404(booking.by_manage_token, token)
+    appointment = by_link_or_404(links.by_manage_token, token)
     ActionForm()  # the CSRF token was checked before the view (CSRFProtect)
     try:
         booking.confirm(appointment, now=clock.now())
@@ -83,7 +84,7 @@ def confirm(token: str):
 @bp.post("/termin/<token>/absagen")
 @link_lookups
 def cancel(token: str):
-    appointment = by_link_or_404(booking.by_manage_token, token)
+    appointment = by_link_or_404(links.by_manage_token, token)
     try:
         booking.cancel(appointment, now=clock.now())
     except booking.NotChangeable:
@@ -96,7 +97,7 @@ def cancel(token: str):
 @bp.route("/termin/<token>/verschieben", methods=["GET", "POST"])
 @link_lookups
 def reschedule(token: str):
-    appointment = by_link_or_404(booking.by_manage_token, token)
+    appointment = by_link_or_404(links.by_manage_token, token)
     now = clock.now()
     if not rules.can_reschedule(appointment, now):
         flash(_("This appointment can no longer be changed."), "error")
@@ -146,9 +147,9 @@ def reschedule(token: str):
 @link_lookups
 def ics(token: str):
     """The appointment for the citizen's own calendar (no METHOD: a file, not an invitation)."""
-    appointment = by_link_or_404(booking.by_manage_token, token)
+    appointment = by_link_or_404(links.by_manage_token, token)
     return Response(
-        calendar.appointment_ics(appointment, method=None),
+        calendar.appointment_ics(appointment, method=None, now=clock.now()),
         mimetype="text/calendar",
         headers={"Content-Disposition": 'attachment; filename="termin.ics"'},
     )
@@ -192,7 +193,7 @@ def _summary(appointment: Appointment) -> dict:
         "service_name": service.name(language),
         "documents": service.documents(language),
         "when": local_when(appointment.start_at),
-        "join_token": booking.join_token(appointment) if appointment.is_video else None,
+        "join_token": links.join_token(appointment) if appointment.is_video else None,
         "hold_until": (
             local_when(appointment.hold_expires_at) if appointment.hold_expires_at else None
         ),

@@ -11,7 +11,6 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
-    SelectChoice,
     SelectField,
     StringField,
     TelField,
@@ -19,25 +18,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired
 
-from visits.core import citizen
-from visits.web.citizen_input import CitizenRule
-
-LANGUAGE_CHOICES = [SelectChoice("de", "Deutsch"), SelectChoice("en", "English")]
+from visits.web.citizen_input import LANGUAGE_CHOICES, REFUSALS, citizen_rule
 
 # What the rules of visits/core/citizen.py refuse, said to the citizen.
-NAME_MESSAGES = {
+MESSAGES = {
+    **REFUSALS,
     "name_missing": _l("Enter your name."),
-    "name_too_long": _l("Your name can have at most 200 characters."),
-    "name_characters": _l("Your name contains characters we cannot use."),
-}
-EMAIL_MESSAGES = {"email_invalid": _l("Enter an email address like name@example.org.")}
-PHONE_MESSAGES = {
-    "phone_too_long": _l("A phone number can have at most 40 characters."),
+    "email_missing": _l("Enter your email address."),
+    "email_invalid": _l("Enter an email address like name@example.org."),
     "phone_invalid": _l("Enter a phone number like 0221 123456."),
-}
-NOTE_MESSAGES = {
-    "note_too_long": _l("The note can have at most 1000 characters."),
-    "note_characters": _l("The note contains characters we cannot use."),
 }
 
 
@@ -48,33 +37,22 @@ class DetailsForm(FlaskForm):
     name = StringField(
         _l("Full name"),
         validators=[
-            DataRequired(_l("Enter your name.")),
-            CitizenRule(
-                citizen.name, NAME_MESSAGES, otherwise=NAME_MESSAGES["name_characters"], maxlength=citizen.NAME_MAX
-            ),
+            DataRequired(MESSAGES["name_missing"]),
+            citizen_rule("name", MESSAGES),
         ],
     )
     email = EmailField(
         _l("Email address"),
         description=_l("We send the link to confirm your appointment to this address."),
         validators=[
-            DataRequired(_l("Enter your email address.")),
-            CitizenRule(
-                citizen.email,
-                EMAIL_MESSAGES,
-                otherwise=EMAIL_MESSAGES["email_invalid"],
-                maxlength=citizen.EMAIL_MAX,
-            ),
+            DataRequired(MESSAGES["email_missing"]),
+            citizen_rule("email", MESSAGES),
         ],
     )
     phone = TelField(
         _l("Phone number (optional)"),
         description=_l("Only if we may call you when something changes at short notice."),
-        validators=[
-            CitizenRule(
-                citizen.phone, PHONE_MESSAGES, otherwise=PHONE_MESSAGES["phone_invalid"], maxlength=citizen.PHONE_MAX
-            ),
-        ],
+        validators=[citizen_rule("phone", MESSAGES)],
     )
     language = SelectField(
         _l("Language for emails and reminders"),
@@ -89,7 +67,7 @@ class DetailsForm(FlaskForm):
         ),
         # No maxlength for the browser: it would cut a pasted note without a word; the rule
         # refuses a long one with a message instead.
-        validators=[CitizenRule(citizen.note, NOTE_MESSAGES, otherwise=NOTE_MESSAGES["note_characters"])],
+        validators=[citizen_rule("note", MESSAGES)],
     )
     consent = BooleanField(
         _l("I agree that my details are processed to arrange this appointment."),

@@ -13,7 +13,6 @@ from babel.dates import format_date, format_time
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,7 +25,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, or_, select
 
-from visits.booking import availability, slot_cache
+from visits import settings
+from visits.booking import availability, catalogue, slot_cache
 from visits.booking import operations as booking
 from visits.booking.slots import Slot
 from visits.core import clock
@@ -175,7 +175,7 @@ def week_of_slots(
 
 
 def _active_service(slug: str) -> Service:
-    service = db.session.scalar(select(Service).where(Service.slug == slug, Service.active.is_(True)))
+    service = catalogue.active_service(slug)
     if service is None:
         abort(404)
     return service
@@ -209,7 +209,7 @@ def service(slug: str):
 
 
 @bp.route("/dienstleistungen/<slug>/buchen", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_BOOKING"], methods=["POST"])
+@limiter.limit(lambda: settings.current().ratelimit_booking, methods=["POST"])
 def details(slug: str):
     """The details form for the chosen slot; sending it places the hold."""
     service = _active_service(slug)
@@ -250,7 +250,7 @@ def details(slug: str):
             "This email address already has %(limit)s upcoming appointments, the most one "
             "address can have. Please cancel one of them with the link in its email "
             "before booking another.",
-            limit=exc.info.get("limit", current_app.config["MAX_UPCOMING_PER_EMAIL"]),
+            limit=exc.info.get("limit", settings.current().max_upcoming_per_email),
         )
         return _details_page(service, form, start, problem=problem, status=409)
     except booking.BookingPaused as exc:
@@ -291,7 +291,7 @@ def check_inbox():
             "until": local_time(appointment.hold_expires_at) if appointment.hold_expires_at else None,
         }
     return render_template(
-        "public/check_inbox.html", info=info, hold_minutes=current_app.config["HOLD_MINUTES"]
+        "public/check_inbox.html", info=info, hold_minutes=settings.current().hold_minutes
     )
 
 
@@ -299,8 +299,8 @@ def check_inbox():
 def privacy():
     return render_template(
         "public/privacy.html",
-        retention_days=current_app.config["RETENTION_DAYS"],
-        hold_minutes=current_app.config["HOLD_MINUTES"],
+        retention_days=settings.current().retention_days,
+        hold_minutes=settings.current().hold_minutes,
     )
 
 

@@ -23,9 +23,8 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from visits.clerks.accounts import MIN_PASSWORD_LENGTH
-from visits.core import citizen
 from visits.core.refusals import Refused
-from visits.web.citizen_input import CitizenRule
+from visits.web.citizen_input import LANGUAGE_CHOICES, REFUSALS, citizen_rule
 
 WEEKDAYS = [
     (0, _l("Monday")),
@@ -165,19 +164,12 @@ class ReassignForm(FlaskForm):
 
 
 # What the rules of visits/core/citizen.py refuse, said to the clerk about the caller.
-CALLER_NAME_MESSAGES = {
+CALLER_MESSAGES = {
+    **REFUSALS,
     "name_missing": _l("Enter the caller's name."),
-    "name_too_long": _l("The name can have at most 200 characters."),
-    "name_characters": _l("The name contains characters we cannot use."),
-}
-CALLER_EMAIL_MESSAGES = {"email_invalid": _l("Enter a valid email address, like name@example.org.")}
-CALLER_PHONE_MESSAGES = {
-    "phone_too_long": _l("A phone number can have at most 40 characters."),
+    "email_invalid": _l("Enter a valid email address, like name@example.org."),
     "phone_invalid": _l("Enter a valid phone number."),
-}
-CALLER_NOTE_MESSAGES = {
-    "note_too_long": _l("The note can have at most 1000 characters."),
-    "note_characters": _l("The note contains characters we cannot use."),
+    "email_or_phone_missing": _l("Enter an email address or a phone number."),
 }
 
 
@@ -185,49 +177,16 @@ class PhoneBookingForm(FlaskForm):
     start = RadioField(_l("Time"), validators=[InputRequired(_l("Choose a time."))], validate_choice=False)
     name = StringField(
         _l("Caller's name"),
-        validators=[
-            DataRequired(_l("Enter the caller's name.")),
-            CitizenRule(
-                citizen.name,
-                CALLER_NAME_MESSAGES,
-                otherwise=CALLER_NAME_MESSAGES["name_characters"],
-                maxlength=citizen.NAME_MAX,
-            ),
-        ],
+        validators=[DataRequired(CALLER_MESSAGES["name_missing"]), citizen_rule("name", CALLER_MESSAGES)],
     )
     email = EmailField(
-        _l("Email address (for the confirmation mail)"),
-        validators=[
-            CitizenRule(
-                citizen.email,
-                CALLER_EMAIL_MESSAGES,
-                otherwise=CALLER_EMAIL_MESSAGES["email_invalid"],
-                maxlength=citizen.EMAIL_MAX,
-            )
-        ],
+        _l("Email address (for the confirmation mail)"), validators=[citizen_rule("email", CALLER_MESSAGES)]
     )
-    phone = TelField(
-        _l("Phone number"),
-        validators=[
-            CitizenRule(
-                citizen.phone,
-                CALLER_PHONE_MESSAGES,
-                otherwise=CALLER_PHONE_MESSAGES["phone_invalid"],
-                maxlength=citizen.PHONE_MAX,
-            )
-        ],
-    )
-    language = SelectField(
-        _l("Language of the mails"),
-        choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")],
-        default="de",
-    )
+    phone = TelField(_l("Phone number"), validators=[citizen_rule("phone", CALLER_MESSAGES)])
+    language = SelectField(_l("Language of the mails"), choices=LANGUAGE_CHOICES, default="de")
     # No maxlength for the browser: it would cut a pasted note without a word.
     note = TextAreaField(
-        _l("Accessibility needs (optional)"),
-        validators=[
-            CitizenRule(citizen.note, CALLER_NOTE_MESSAGES, otherwise=CALLER_NOTE_MESSAGES["note_characters"])
-        ],
+        _l("Accessibility needs (optional)"), validators=[citizen_rule("note", CALLER_MESSAGES)]
     )
 
 

@@ -1,0 +1,179 @@
+"""Bookings: make one (a hold, or confirmed for a portal with a key), see one, cancel one."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from flask import request
+from sqlalchemy import select
+
+from visits.api import problems
+from visits.api.callers import (
+    MANAGE_TOKEN_HEADER,
+    anonymous_booking_limit,
+    anonymous_lookup_limit,
+    portal_limit,
+    require_valid_key_if_sent,
+)
+from visits.api.routes import RATE_LIMITED, ApiProblem, bp, problem_response
+from visits.api.schemas import REFERENCE_RE, BookingRequestSchema, BookingSchema
+from visits.booking import availability, catalogue, links
+from visits.booking import operations as booking
+from visits.core import clock
+from visits.extensions import db
+from visits.models import ApiKey, Appointment, Service
+
+BOOKING_AUTH = [{"bearerAuth": []}, {"manageToken": []}]
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(availability.zone())
+
+
+def _booking_body(appointment: Appointment, *, with_links: bool) -> dict:
+    service = appointment.service
+    body = {
+        "reference": appointment.reference,
+        "status": str(appointment.status),
+        "hold_expires_at": (_local(appointment.hold_expires_at) if appointment.hold_expires_at else None),
+        "service": service.slug,
+        "service_name": service.name(appointment.language),
+        "start": _local(appointment.start_at),
+        "end": _local(appointment.end_at),
+        "video": appointment.is_video,
+        "language": appointment.language,
+    }
+    if with_links:
+        body["manage_url"] = links.manage_url(appointment)
+        if appointment.is_video:
+            body["join_url"] = links.join_url(appointment)
+    return body
+
+
+def _bookable_start(service: Service, start: datetime, now: datetime) -> bool:
+    """Only a time within the service's horizon can be a slot; anything else is refused
+    with the same answer the booking service gives, without asking it."""
+    return now - timedelta(days=1) <= start <= now + timedelta(days=service.horizon_days + 2)
+
+
+@bp.route("/bookings", methods=["POST"])
+@anonymous_booking_limit
+@portal_limit
+@bp.arguments(BookingRequestSchema)
+@bp.response(201, BookingSchema)
+@bp.alt_response(
+    200, schema=BookingSchema, description="The same request again: the booking it made", success=True
+)
+@problem_response(401, "invalid-api-key: an Authorization header with an unknown or revoked key")
+@problem_response(
+    409,
+    "slot-unavailable (not a free slot, or just taken), already-booked-at-this-time, "
+    "limit-reached (with `limit`), booking-paused (with `paused_until`)",
+)
+@RATE_LIMITED
+@bp.doc(
+    summary="Book a slot",
+    description="Without an API key: a hold (status `held`) until `hold_expires_at`; the "
+    "citizen confirms it by the link in the mail, as on the web. With a portal's API key: "
+    "confirmed at once (the portal has identified the citizen). The start must be exactly "
+    "a free slot.",
+    security=[{}, {"bearerAuth": []}],
+)
+def create_booking(data: dict):
+    key = require_valid_key_if_sent()
+    service = catalogue.active_service(data["service"])
+    if service is None:
+        return problems.invalid({"service": ["Unknown service."]})
+    now = clock.now()
+    start = data["start"].astimezone(UTC)
+    if not _bookable_start(service, start, now):
+        raise booking.SlotUnavailable()
+    citizen = booking.Citizen(
+        name=data["name"],
+        email=data.get("email"),
+        phone=data.get("phone"),
+        language=data.get("language") or problems.language(),
+        note=data.get("note") or "",
+    )
+    if key is not None:
+        result = booking.book_confirmed(service, start, citizen, now=now, via="api", api_key=key)
+    else:
+        if not citizen.email:
+            return problems.invalid({"email": ["Required: the confirmation link is sent there."]})
+        result = booking.hold(service, start, citizen, now=now, via="api")
+    # Only the portal that made the booking gets its links (a repeat may find one made on
+    # the web); an anonymous caller must confirm through the mail.
+    own = key is not None and result.appointment.api_key_id == key.id
+    body = _booking_body(result.appointment, with_links=own)
+    return body, 201 if result.created else 200
+
+
+def _authorised_booking(reference: str) -> tuple[Appointment, ApiKey | None]:
+    """The appointment ``reference`` if the caller's key booked it or their manage token
+    belongs to it. An unknown reference and a wrong token answer the same 404."""
+    key = require_valid_key_if_sent()
+    token = request.headers.get(MANAGE_TOKEN_HEADER, "")
+    if key is None and not token:
+        raise ApiProblem(401, "authentication-required")
+    if not REFERENCE_RE.fullmatch(reference):
+        raise ApiProblem(404, "not-found")
+    appointment = db.session.scalar(select(Appointment).where(Appointment.reference == reference))
+    if appointment is not None:
+        if key is not None and appointment.api_key_id == key.id:
+            return appointment, key
+        if (
+            token
+            and len(token) <= 100
+            and hmac.compare_digest(links.token_hash(token), appointment.manage_token_hash)
+        ):
+            return appointment, None
+    raise ApiProblem(404, "not-found")
+
+
+def _one_booking(*more_problems) -> Callable:
+    """What the routes on one booking (by reference) share: the look-up limits, the answer,
+    its errors and who may ask; ``more_problems``: further error answers of the route."""
+    shared = [
+        anonymous_lookup_limit,
+        portal_limit,
+        bp.response(200, BookingSchema),
+        problem_response(401, "authentication-required, invalid-api-key"),
+        problem_response(404, "not-found: unknown reference, or the token or key does not fit it"),
+        *more_problems,
+        RATE_LIMITED,
+        bp.doc(security=BOOKING_AUTH),
+    ]
+
+    def decorate(view: Callable) -> Callable:
+        for decorator in reversed(shared):
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
+@bp.route("/bookings/<reference>", methods=["GET"])
+@_one_booking()
+@bp.doc(
+    summary="A booking",
+    description="For the holder of its manage token (X-Manage-Token) or the portal whose "
+    "key booked it. Unknown references and wrong tokens both answer 404.",
+)
+def get_booking(reference: str):
+    appointment, _key = _authorised_booking(reference)
+    return _booking_body(appointment, with_links=True)
+
+
+@bp.route("/bookings/<reference>", methods=["DELETE"])
+@_one_booking(problem_response(409, "not-changeable: already over, cancelled or expired"))
+@bp.doc(
+    summary="Cancel a booking",
+    description="Frees the slot at once; the citizen gets the cancellation mail. 409 when "
+    "the appointment is already over, cancelled or expired.",
+)
+def cancel_booking(reference: str):
+    appointment, _key = _authorised_booking(reference)
+    booking.cancel(appointment, now=clock.now())
+    return _booking_body(appointment, with_links=True)

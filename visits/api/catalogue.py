@@ -1,0 +1,121 @@
+"""The services a portal can offer and their free slots."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from visits.api import problems
+from visits.api.routes import ApiProblem, bp, problem_response
+from visits.api.schemas import ServiceSchema, SlotListSchema, SlotQuerySchema
+from visits.booking import availability, links, slot_cache
+from visits.core import clock
+from visits.extensions import db
+from visits.models import Service
+
+# The widest span one slot request may ask for (two months).
+MAX_SLOT_RANGE_DAYS = 62
+DEFAULT_SLOT_RANGE_DAYS = 7
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(availability.zone())
+
+
+@bp.route("/services", methods=["GET"])
+@bp.response(200, ServiceSchema(many=True))
+@bp.doc(
+    summary="Services that can be booked",
+    description="Names, descriptions and documents in the language of Accept-Language (de by default, en).",
+)
+def services():
+    language = problems.language()
+    rows = db.session.scalars(
+        select(Service).where(Service.active.is_(True)).order_by(Service.name_de, Service.id)
+    )
+    return (
+        [
+            {
+                "slug": service.slug,
+                "name": service.name(language),
+                "description": service.description(language),
+                "duration_minutes": service.duration_minutes,
+                "video": service.video,
+                "address": service.address or "",
+                "documents": service.documents(language),
+                "booking_url": links.public_url("public.service", slug=service.slug),
+            }
+            for service in rows
+        ],
+        200,
+        {"Content-Language": language, "Vary": "Accept-Language"},
+    )
+
+
+def _add_days(day: date, days: int) -> date:
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
+@bp.route("/services/<slug>/slots", methods=["GET"])
+@bp.arguments(SlotQuerySchema, location="query")
+@bp.response(200, SlotListSchema)
+@problem_response(404, "not-found: no such service (or it is not offered any more)")
+@bp.doc(
+    summary="Free slots of a service",
+    description=f"Free slots on the local days `from`..`to` (inclusive, at most "
+    f"{MAX_SLOT_RANGE_DAYS} days), times in ISO 8601 with the Europe/Berlin offset. "
+    "Book one with its exact `start`.",
+)
+def slots(query: dict, slug: str):
+    # The listing comes from visits/booking/slot_cache.py (computed once per change, read at this
+    # moment) and its JSON is built once per answer: the same body SlotListSchema would
+    # give (sorted keys, ISO 8601 with the Berlin offset), without marshmallow per slot.
+    the_cache = slot_cache.cache()
+    generation = the_cache.generation()  # before any query: see slot_cache's docstring
+    service = slot_cache.active_service_info(slug, generation)
+    if service is None:
+        raise ApiProblem(404, "not-found")
+    now = clock.now()
+    today = _local(now).date()
+    first = query.get("from_") or today
+    last = query.get("to") or _add_days(first, DEFAULT_SLOT_RANGE_DAYS - 1)
+    if last < first:
+        return problems.invalid({"to": ["Must not be before `from`."]})
+    if (last - first).days + 1 > MAX_SLOT_RANGE_DAYS:
+        return problems.invalid({"to": [f"At most {MAX_SLOT_RANGE_DAYS} days from `from` (inclusive)."]})
+    # Nothing is free before today or past the service's horizon; asking the engine only for
+    # the days in between also keeps far-away dates from overflowing.
+    search_first = max(first, today)
+    search_last = min(last, _add_days(today, service.horizon_days + 1))
+    if search_first > search_last:
+        body = _slot_body(service.slug, first, last, ())
+    else:
+        found = slot_cache.listing(
+            service, search_first, search_last, now, generation=generation, have_generation=True
+        )
+        body = the_cache.memo(
+            generation,
+            ("api-slots", service.slug, first, last, search_first, search_last, found.key),
+            lambda: _slot_body(service.slug, first, last, found.slots),
+        )
+    return current_app.response_class(body, mimetype="application/json")
+
+
+def _slot_body(slug: str, first: date, last: date, found) -> bytes:
+    """What SlotListSchema dumps, as the JSON flask-smorest would send."""
+    tz = availability.zone()
+    body = {
+        "service": slug,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "slots": [
+            {"start": s.start.astimezone(tz).isoformat(), "end": s.end.astimezone(tz).isoformat()}
+            for s in found
+        ],
+    }
+    return (current_app.json.dumps(body) + "\n").encode()

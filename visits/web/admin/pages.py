@@ -1,0 +1,65 @@
+"""What the administration pages share: who acts, the object a button acts on, the
+answer after a change, and the page that shows a secret once."""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from visits.extensions import db
+from visits.models import StaffUser
+from visits.web.admin import forms
+
+# What the rules of visits/admin/operations.py refuse, by refusal code.
+MESSAGES = {
+    "slug_invalid": _l("Use only lower-case letters, digits and single hyphens, e.g. “id-card”."),
+    "slug_taken": _l("Another service uses this address part already."),
+    "address_required": _l("Enter the address for an on-site service."),
+    "email_taken": _l("A staff account with this email address exists already."),
+    "role_invalid": _l("Choose a role."),
+    "last_admin": _l("This is the last active administrator; appoint another one first."),
+}
+
+
+def me() -> StaffUser:
+    """The administrator (or, on the pauses, the clerk) who acts."""
+    return current_user._get_current_object()
+
+
+def get_or_404(model, object_id: int):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def pressed(model, object_id: int):
+    """The object a plain button acts on (404 if there is none); the button's form carries
+    only its CSRF token, and a stale or missing one is a 400."""
+    obj = get_or_404(model, object_id)
+    if not forms.ButtonForm().validate_on_submit():
+        abort(400)
+    return obj
+
+
+def with_buttons(template: str, **context) -> str:
+    """A page with plain buttons (``button``: the form that gives each its CSRF token)."""
+    return render_template(template, button=forms.ButtonForm(), **context)
+
+
+def done(message: str, endpoint: str):
+    """Say what happened and go back to the list (POST, redirect, GET)."""
+    flash(message, "success")
+    return redirect(url_for(endpoint))
+
+
+def shown_once(template: str, **context):
+    """A page that shows a secret once: rendered as the POST's answer, never redirected to."""
+    response = make_response(render_template(template, **context))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None

@@ -1,0 +1,46 @@
+"""Appointments per service and outcome over a span of days (the last 30 by default)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import render_template, request
+
+from visits.admin import operations as administration
+from visits.booking import availability
+from visits.core import clock
+from visits.models import Status
+from visits.web.admin import bp, forms
+from visits.web.admin.access import admin_required
+from visits.web.staff.pages import STATUS_LABELS
+
+REPORT_DEFAULT_DAYS = 30
+
+
+
+def _valid(field) -> date | None:
+    return field.data if not field.errors else None
+
+
+@bp.route("/reports")
+@admin_required
+def reports():
+    form = forms.ReportForm(request.args)
+    form.validate()
+    today = clock.local(clock.now(), availability.zone()).date()
+    first = _valid(form.date_from) or today - timedelta(days=REPORT_DEFAULT_DAYS)
+    last = _valid(form.date_until) or today
+    if last < first:
+        first, last = last, first
+    form.date_from.data, form.date_until.data = first, last
+    rows, totals = administration.report(first, last, availability.zone())
+    return render_template(
+        "admin/reports.html",
+        form=form,
+        rows=rows,
+        totals=totals,
+        statuses=list(Status),
+        status_labels={status: str(label) for status, label in STATUS_LABELS.items()},
+        first=first,
+        last=last,
+    )

@@ -1,0 +1,98 @@
+"""Booking for a caller on the phone: choose a service and a week, pick a free time, enter
+the caller's details; the appointment is confirmed at once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from visits.booking import operations as booking
+from visits.clerks import agenda as clerk_agenda
+from visits.core import clock
+from visits.web.staff import bp, forms
+from visits.web.staff.pages import booking_message, lang, me, parse_day, staff_datetime
+
+
+def _start(value: str) -> datetime:
+    """The chosen start (an aware ISO instant, as the page offers them)."""
+    start = datetime.fromisoformat(value)
+    if start.tzinfo is None:
+        raise ValueError(value)
+    return start
+
+
+def _citizen(form: forms.PhoneBookingForm) -> booking.Citizen:
+    return booking.Citizen(
+        name=form.name.data,
+        email=form.email.data or None,
+        phone=form.phone.data or None,
+        language=form.language.data,
+        note=form.note.data or "",
+    )
+
+
+def _show_caller_refusal(form: forms.PhoneBookingForm, error: booking.InvalidCitizen) -> None:
+    """The refused detail of the caller at its field, chosen by the refusal's field and reason."""
+    fields = {"email": form.email, "phone": form.phone, "name": form.name, "note": form.note}
+    field = fields.get(error.info.get("field"), form.email)
+    code = error.info.get("reason", "")
+    field.errors = [str(forms.CALLER_MESSAGES.get(code, forms.CALLER_MESSAGES["email_invalid"]))]
+
+
+def _booked_message(appointment) -> str:
+    message = gettext(
+        "Booked: %(service)s on %(when)s with %(clerk)s, reference %(reference)s.",
+        service=appointment.service.name(lang()),
+        when=staff_datetime(appointment.start_at),
+        clerk=appointment.clerk.name,
+        reference=appointment.reference,
+    )
+    if appointment.citizen_email:
+        message += " " + gettext("A confirmation mail is on its way.")
+    return message
+
+
+@bp.route("/phone-booking", methods=["GET", "POST"])
+def phone_booking():
+    now = clock.now()
+    services = clerk_agenda.phone_booking_services()
+    chosen = request.values.get("service", "")
+    service = next((s for s in services if str(s.id) == chosen), None)
+    week = parse_day(request.values.get("week"), now)
+    week = week - timedelta(days=week.weekday())
+    form = forms.PhoneBookingForm()
+    by_day = []
+    if service is not None:
+        by_day = clerk_agenda.free_slots_by_day(service, week, week + timedelta(days=6), now)
+        form.start.choices = forms.choices(
+            (s.start.isoformat(), s.start.isoformat()) for _, slots in by_day for s in slots
+        )
+    status = 200
+    if request.method == "POST":
+        if service is None:
+            abort(400)
+        if form.validate_on_submit():
+            try:
+                appointment = booking.book_for_caller(service, _start(form.start.data), _citizen(form), clerk=me(), now=now)
+            except booking.InvalidCitizen as error:
+                _show_caller_refusal(form, error)
+            except booking.BookingError as error:
+                form.start.errors = [booking_message(error)]
+            except ValueError:
+                form.start.errors = [gettext("Choose a time.")]
+            else:
+                flash(_booked_message(appointment), "success")
+                return redirect(url_for(".phone_booking", service=service.id, week=week.isoformat()))
+        status = 400
+    return render_template(
+        "staff/phone_booking.html",
+        services=services,
+        service=service,
+        week=week,
+        previous=week - timedelta(days=7),
+        following=week + timedelta(days=7),
+        by_day=by_day,
+        form=form,
+    ), status
