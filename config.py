@@ -37,6 +37,36 @@ def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+MIN_SECRET_KEY_BYTES = 32
+# The SECRET_KEY placeholders of the example files (deploy/visits.env.example, .env.example
+# and the README): published, so a key equal to one of them signs sessions anyone can forge.
+PLACEHOLDER_SECRET_KEYS = frozenset(
+    {
+        "CHANGE-ME-python-c-import-secrets-print-secrets-token-urlsafe-48",
+        "CHANGE-ME",
+        "change-me",
+        "changeme",
+        "secret",
+        "dev",
+    }
+)
+
+
+class InsecureSecretKey(RuntimeError):
+    """Production (https) with a SECRET_KEY that cannot protect sessions and links."""
+
+
+def check_secret_key(secret_key: str, public_base_url: str) -> None:
+    """In production (PUBLIC_BASE_URL https) refuse a key shorter than 32 bytes or one
+    published as a placeholder; development (http) accepts any key."""
+    if not public_base_url.startswith("https://"):
+        return
+    if secret_key in PLACEHOLDER_SECRET_KEYS or "change-me" in secret_key.lower():
+        raise InsecureSecretKey("SECRET_KEY is a published placeholder: set a random one (see .env.example)")
+    if len(secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise InsecureSecretKey(f"SECRET_KEY must have at least {MIN_SECRET_KEY_BYTES} bytes in production")
+
+
 def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str, Any]:
     """Return the Flask config for this environment; every default is the embedded one."""
     instance = Path(instance_path)
@@ -91,7 +121,11 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "RATELIMIT_ENABLED": _bool(get("RATELIMIT_ENABLED", "true")),
         "RATELIMIT_BOOKING": get("RATELIMIT_BOOKING", "10 per hour;30 per day"),
         "RATELIMIT_LINKS": get("RATELIMIT_LINKS", "60 per minute"),
+        # Anonymous reading of free slots (slot pages, API slot lists) and of calendar feeds.
+        "RATELIMIT_SLOTS": get("RATELIMIT_SLOTS", "120 per minute;2000 per hour"),
+        "RATELIMIT_FEED": get("RATELIMIT_FEED", "60 per minute"),
         "RATELIMIT_LOGIN": get("RATELIMIT_LOGIN", "5 per minute;30 per hour"),
+        "RATELIMIT_LOGIN_ACCOUNT": get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;20 per hour;50 per day"),
         # A portal's API key books for many citizens: its own budget per key (JSON API).
         "RATELIMIT_API_KEY": get("RATELIMIT_API_KEY", "600 per minute"),
         # video (Jitsi with token authentication)
@@ -106,9 +140,18 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "JITSI_GRACE_MINUTES_AFTER": int(get("JITSI_GRACE_MINUTES_AFTER", "30")),
         "JITSI_TOKEN_MINUTES": int(get("JITSI_TOKEN_MINUTES", "10")),
         # sessions and cookies
+        # A staff session ends after this many minutes without a request, and this many
+        # hours after its login whatever happens; the server checks both on every request.
+        "STAFF_SESSION_IDLE_MINUTES": int(get("STAFF_SESSION_IDLE_MINUTES", "30")),
+        "STAFF_SESSION_MAX_HOURS": int(get("STAFF_SESSION_MAX_HOURS", "10")),
+        # Hours a password handed out by an administrator (invitation, reset) opens the account.
+        "STAFF_INITIAL_PASSWORD_HOURS": int(get("STAFF_INITIAL_PASSWORD_HOURS", "72")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
+        # Over https the cookie is bound to this host alone (no Domain, path /, Secure):
+        # a sibling subdomain cannot set or overwrite it (RFC 6265bis "__Host-" prefix).
+        "SESSION_COOKIE_NAME": "__Host-session" if https else "session",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": https,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
@@ -122,7 +165,10 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "LOG_FORMAT": get("LOG_FORMAT", "text").lower(),  # json | text
         "LOG_LEVEL": get("LOG_LEVEL", "INFO").upper(),
         "METRICS_ENABLED": _bool(get("METRICS_ENABLED", "true")),
+        # Who may read /metrics (addresses or networks, comma-separated); everyone else gets 404.
+        "METRICS_ALLOWED_ADDRESSES": get("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1"),
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+        "TRUSTED_PROXY_ADDRESSES": get("TRUSTED_PROXY_ADDRESSES", ""),
         "SCHEDULER_METRICS_PORT": int(get("SCHEDULER_METRICS_PORT", "0")),
     }
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+import subprocess
 import time as _time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +26,7 @@ from . import days
 from .browser.support import axe_summary, chromium
 from .days import berlin, next_weekday  # noqa: F401  (the helpers tests import from here)
 from .factories import Factories
-from .mailserver import SmtpServer
+from .mailserver import SmtpServer, free_port
 
 compile_catalogues()  # tests see the texts as they are in the .po files now
 
@@ -135,7 +137,7 @@ def migrated(database_url, tmp_path_factory) -> str:
 def _test_config(database_url: str, folder: Path) -> dict:
     return {
         "TESTING": True,
-        "SECRET_KEY": "test-secret-key-for-visits",
+        "SECRET_KEY": "test-secret-key-for-visits-0123456789abcdef",
         "SQLALCHEMY_DATABASE_URI": database_url,
         # Room for 50 concurrent connections in the race tests.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 60},
@@ -192,6 +194,33 @@ def smtp_server(app_config) -> Iterator[SmtpServer]:
     app_config.update(server.config())
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_url(tmp_path) -> Iterator[str]:
+    """A Redis server of the test's own on loopback (Debian's redis-server), empty; tests
+    that use it start a process, so they are marked ``processes``."""
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = _time.monotonic() + 10
+        while _time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                _time.sleep(0.05)
+        else:
+            raise AssertionError("redis-server did not start")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

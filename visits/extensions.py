@@ -1,18 +1,21 @@
 """The Flask extensions, created unbound here and bound to the app in ``create_app``; and
 ``transaction()``, the one way the use-case modules wrap a change of ``db.session``."""
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import has_request_context
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from visits.core.clients import requesting_client
 
 # Stable constraint names, so migrations and error handling can refer to them.
 NAMING = {
@@ -33,7 +36,16 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Every limit counts per client (an IPv6 client by its /64: visits.core.clients).
+limiter = Limiter(key_func=requesting_client, default_limits=[])
+
+
+def retry_after() -> str:
+    """Seconds until the rate limit this request hit resets (at least 1), for Retry-After."""
+    current = limiter.current_limit if has_request_context() else None
+    if current is None:
+        return "60"
+    return str(max(1, int(current.reset_at - time.time())))
 
 
 @contextmanager

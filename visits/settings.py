@@ -66,8 +66,11 @@ class Settings:
     ratelimit_enabled: bool
     ratelimit_booking: str
     ratelimit_links: str
-    ratelimit_login: str
+    ratelimit_login: str  # per client address (IPv6: per /64)
+    ratelimit_login_account: str  # per staff account, from all addresses together
     ratelimit_api_key: str
+    ratelimit_slots: str  # anonymous slot pages and API slot lists, per client
+    ratelimit_feed: str  # calendar feed fetches, per client
     # video
     jitsi_domain: str
     jitsi_app_id: str
@@ -79,11 +82,17 @@ class Settings:
     jitsi_opens_minutes_before: int
     jitsi_grace_minutes_after: int
     jitsi_token_minutes: int
+    # staff sessions and passwords
+    staff_session_idle_minutes: int
+    staff_session_max_hours: int
+    staff_initial_password_hours: int
     # running in production
     log_format: str  # json | text
     log_level: str
     metrics_enabled: bool
+    metrics_allowed_addresses: str  # comma-separated addresses/networks that may read /metrics
     trusted_proxies: int
+    trusted_proxy_addresses: str  # comma-separated addresses/networks of those proxies
     scheduler_metrics_port: int
 
     @classmethod

@@ -269,6 +269,7 @@ def production_environment(
         JITSI_APP_ID=JITSI_APP_ID,
         JITSI_APP_SECRET=JITSI_APP_SECRET,
         TRUSTED_PROXIES="1",
+        TRUSTED_PROXY_ADDRESSES="127.0.0.1",
         LOG_FORMAT="json",
         LOG_LEVEL="INFO",
         METRICS_ENABLED="true",
@@ -300,11 +301,15 @@ def production(migrated, tmp_path, tls) -> Iterator[Production]:
         jitsi = JitsiStub(tls.server_context)
         cleanup.callback(jitsi.stop)
 
-        # This process's app on the same database: factories, the outbox, checks.
+        web_port, https_port = free_port(), free_port()
+        public_url = f"https://127.0.0.1:{https_port}"
+        # This process's app on the same database: factories, the outbox, checks. It delivers
+        # the mails, so it fills their links in from the same public address as the site.
         config = _test_config(database_url, folder / "test-process")
         config.update(smtp.config())
         config.update(
             SECRET_KEY=SECRET_KEY,
+            PUBLIC_BASE_URL=public_url,
             JITSI_DOMAIN=jitsi.host,
             JITSI_APP_ID=JITSI_APP_ID,
             JITSI_AUDIENCE=JITSI_APP_ID,
@@ -325,8 +330,6 @@ def production(migrated, tmp_path, tls) -> Iterator[Production]:
 
         processes = Processes(folder)
         cleanup.callback(processes.stop_all)  # also when the test failed
-        web_port, https_port = free_port(), free_port()
-        public_url = f"https://127.0.0.1:{https_port}"
         env = production_environment(
             database_url=database_url,
             public_url=public_url,

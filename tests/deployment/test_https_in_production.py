@@ -128,16 +128,19 @@ def test_forms_work_over_https_behind_nginx_and_cookies_are_secure(production, n
     base = production.url
     service_id, room, join_token = production.run(_setup)
 
-    # The clerk logs in: the session cookie is Secure and HttpOnly.
+    # The clerk logs in: the session cookie is Secure, HttpOnly and bound to this host
+    # (__Host-: no Domain, path /); the app itself says to use https only from now on.
     clerk = new_tab()
-    clerk.goto(f"{base}/staff/login")
+    login_page = clerk.goto(f"{base}/staff/login")
+    assert login_page.headers["strict-transport-security"].startswith("max-age=")
+    assert login_page.headers["cache-control"] == "no-store"
     clerk.get_by_label(CLERK["email"]).fill(CLERK_EMAIL)
     clerk.get_by_label(CLERK["password"], exact=True).fill(STAFF_PASSWORD)
     _submit(clerk, clerk.get_by_role("button", name=CLERK["login"]))
     clerk.get_by_role("navigation").get_by_role("link", name=CLERK["agenda"]).wait_for()
     cookies = {c["name"]: c for c in clerk.context.cookies()}
-    session = cookies[production.app.config["SESSION_COOKIE_NAME"]]
-    assert session["domain"] == "127.0.0.1"
+    session = cookies["__Host-session"]
+    assert session["domain"] == "127.0.0.1" and session["path"] == "/"
     for cookie in cookies.values():
         assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Lax", cookie
 

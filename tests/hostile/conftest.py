@@ -18,6 +18,7 @@ from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
 from visits.models import WeeklyHours
+from visits.web.staff import access as staff_access
 
 from .. import days
 from ..conftest import berlin
@@ -129,6 +130,7 @@ def log_in(client, user) -> None:
         if user is not None:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
+            session.update(staff_access.session_fields(user, now=clock.now()))
 
 
 def csrf_token_of(response) -> str:

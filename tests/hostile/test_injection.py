@@ -20,6 +20,7 @@ from visits.booking import operations as booking
 from visits.core import audit, clock
 from visits.extensions import db
 from visits.jobs import deliver_mail
+from visits.mail import outbox
 from visits.models import Appointment, OutboxMessage, StaffUser
 
 from .conftest import log_in, page_rules, url_for_rule
@@ -210,5 +211,6 @@ def test_a_forged_host_header_does_not_change_the_links_in_the_mail(client, worl
     )
     assert response.status_code == 303
     mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "eve@example.org"))
-    assert "https://visits.test/termin/" in mail.body.replace("=\r\n", "").replace("=\n", "")
-    assert "evil.example" not in mail.body
+    sent = outbox.as_sent(mail)  # the row holds placeholders; the links go in on sending
+    assert "https://visits.test/termin/" in sent.replace("=\r\n", "").replace("=\n", "")
+    assert "evil.example" not in sent

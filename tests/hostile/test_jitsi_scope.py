@@ -41,8 +41,8 @@ def claims_of(response) -> dict:
 
 @pytest.mark.parametrize("who", ["nobody", "clerk", "admin"])
 def test_a_citizens_link_never_yields_a_moderator_token(client, world, who):
-    log_in(client, {"nobody": None, "clerk": world.clerk, "admin": world.admin}[who])
     with time_machine.travel(berlin(world.monday, 9) + timedelta(minutes=1), tick=False):
+        log_in(client, {"nobody": None, "clerk": world.clerk, "admin": world.admin}[who])
         response = client.post(f"/video/{world.join_token}", query_string=HOSTILE_FIELDS, data=HOSTILE_FIELDS)
     claims, location = claims_of(response)
     user = claims["context"]["user"]
@@ -55,8 +55,8 @@ def test_a_citizens_link_never_yields_a_moderator_token(client, world, who):
 
 def test_the_clerk_gets_a_moderator_token_only_through_the_staff_route(client, world):
     """The positive side: the same room, as moderator, only through the login-protected POST."""
-    log_in(client, world.clerk)
     with time_machine.travel(berlin(world.monday, 9) + timedelta(minutes=1), tick=False):
+        log_in(client, world.clerk)  # a session begun then (it would be idle-expired otherwise)
         response = client.post(f"/staff/appointments/{world.appointment.id}/join")
     claims, _ = claims_of(response)
     assert claims["context"]["user"]["moderator"] is True

@@ -28,7 +28,13 @@ def test_db_upgrade_builds_an_empty_database_from_nothing(tmp_path):
     assert "admin@stadt.example" in seeded.stdout and "password:" in seeded.stdout
 
 
-def test_seed_demo_adds_services_clerks_with_hours_and_an_admin_once(app):
+@pytest.fixture
+def development(app_config):
+    """A development site (http): the only kind where seed-demo runs."""
+    app_config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"
+
+
+def test_seed_demo_adds_services_clerks_with_hours_and_an_admin_once(development, app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
     second = runner.invoke(args=["seed-demo"])
@@ -63,7 +69,7 @@ def test_create_user_makes_a_staff_account_with_a_hashed_password(app):
 def test_create_user_refuses_a_short_password_and_a_duplicate(app):
     runner = app.test_cli_runner()
     short = runner.invoke(args=["create-user", "a@stadt.example", "--role", "clerk", "--password", "kurz"])
-    assert short.exit_code != 0 and "10 characters" in short.output
+    assert short.exit_code != 0 and "12 characters" in short.output
     runner.invoke(args=["create-user", "b@stadt.example", "--role", "clerk", "--password", "lang-genug-1"])
     again = runner.invoke(args=["create-user", "B@stadt.example", "--role", "clerk", "--password", "lang-genug-2"])
     assert again.exit_code != 0 and "exists" in again.output

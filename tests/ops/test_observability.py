@@ -143,6 +143,7 @@ def test_json_log_lines_are_one_object_each_with_request_id_and_extras():
 
 def test_behind_one_trusted_proxy_the_client_address_comes_from_x_forwarded_for(app_config):
     app_config["TRUSTED_PROXIES"] = 1
+    app_config["TRUSTED_PROXY_ADDRESSES"] = "127.0.0.1"
     app = create_app(app_config)
 
     @app.get("/_ops_test_addr")

@@ -12,7 +12,7 @@ from visits.booking import links
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
-from visits.models import Appointment
+from visits.models import Appointment, OutboxMessage
 
 from .conftest import MONDAY, NOW, details, page, slot
 
@@ -81,21 +81,22 @@ def slot_start():
     return berlin(MONDAY, 8)
 
 
-def test_more_upcoming_appointments_than_allowed_are_refused_with_a_message(client, traveller, service):
+def test_more_upcoming_appointments_than_allowed_are_refused_by_mail(client, traveller, service):
     for hour in (8, 9):
         assert client.post(FORM, data=details(start=slot(MONDAY, hour))).status_code == 303
+    # the form's answer is the one a new hold gets; the reason goes to the address
     answer = client.post(FORM, data=details(start=slot(MONDAY, 10)))
-    assert answer.status_code == 409
-    assert "Für diese E-Mail-Adresse sind schon 2 kommende Termine gebucht" in page(answer)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/buchen/postfach")
     assert count() == 2
+    assert "limit_reached" in db.session.scalars(select(OutboxMessage.kind)).all()
 
 
-def test_a_booking_pause_is_a_clear_message_on_the_form(client, factories, traveller, service):
+def test_a_booking_pause_is_told_by_mail_not_on_the_form(client, factories, traveller, service):
     factories.booking_pause(now=NOW, reason="repeated_no_shows")
     answer = client.post(FORM + "?lang=en", data=details())
-    assert answer.status_code == 409
-    assert "Online booking is paused for this email address until" in page(answer)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/buchen/postfach")
     assert count() == 0
+    assert db.session.scalars(select(OutboxMessage.kind)).all() == ["booking_paused"]
 
 
 def test_the_booking_rate_limit_keeps_the_form_and_says_why(app_config, traveller_free_client, service):

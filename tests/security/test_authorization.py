@@ -22,6 +22,7 @@ from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
 from visits.models import Absence, ApiKey, Appointment, OutboxMessage, Status, WeeklyHours
+from visits.web.staff import access as staff_access
 
 from ..conftest import berlin
 
@@ -145,6 +146,7 @@ def _request(client, method: str, url: str, user=None):
         if user is not None:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
+            session.update(staff_access.session_fields(user, now=clock.now()))
     if method == "GET":
         return client.get(url)
     return client.post(url, data={})

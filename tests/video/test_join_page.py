@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from visits import create_app
 from visits.booking import operations as booking
+from visits.core import clock
 from visits.extensions import db
 from visits.models import JoinEvent
 from visits.video import jitsi
+from visits.web.staff import access as staff_access
 
 from .conftest import CLOSES, DOMAIN, OPENS, START, JitsiServer, at, book, join_path, token_from
 
@@ -212,6 +214,7 @@ def log_in(client, user) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+        session.update(staff_access.session_fields(user, now=clock.now()))
 
 
 def clerk_join(client, appointment, when, user=None):

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from visits.booking import links
 from visits.booking import operations as booking
 from visits.extensions import db
+from visits.mail import outbox
 from visits.models import JoinEvent, OutboxMessage, Status
 from visits.video import jitsi
 
@@ -296,7 +297,7 @@ def test_status_for_the_admin_page_reports_signed_rooms(app):
 def test_confirmation_mail_links_to_our_join_page_not_to_jitsi(appointment):
     confirmations = [m for m in db.session.scalars(select(OutboxMessage)) if m.kind == "confirmation"]
     assert confirmations, "confirming queues a confirmation mail"
-    message = email.message_from_string(confirmations[0].body, policy=email.policy.default)
+    message = email.message_from_string(outbox.as_sent(confirmations[0]), policy=email.policy.default)
     texts = "\n".join(
         part.get_content() for part in message.walk() if part.get_content_maintype() == "text"
     )

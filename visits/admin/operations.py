@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from visits import settings
 from visits.clerks import accounts as staff_accounts
+from visits.clerks import throttle
 from visits.core import audit
 from visits.core.refusals import Refused
 from visits.core.slugs import SLUG_PATTERN as SLUG_PATTERN  # the admin form shows it
@@ -126,13 +128,15 @@ def initial_password() -> str:
 def invite(
     email: str, name: str, role: str, services: list[Service], by: StaffUser, *, now: datetime
 ) -> tuple[StaffUser, str]:
-    """A new clerk or admin with a generated initial password (returned, never stored plain)."""
+    """A new clerk or admin with a generated initial password (returned, never stored plain).
+    It expires after STAFF_INITIAL_PASSWORD_HOURS and must be replaced at the first login."""
     password = initial_password()
     with transaction():
         try:
             user = staff_accounts.create_user(email, name, password, role, now=now)
         except staff_accounts.AccountError as exc:
             raise AdminError("email_taken" if "exists" in str(exc) else "role_invalid", "email") from exc
+        user.password_expires_at = now + timedelta(hours=settings.current().staff_initial_password_hours)
         user.services = list(services)
         db.session.flush()
         audit.record("staff.invited", at=now, actor=by, obj=user, email=user.email, role=user.role)
@@ -198,6 +202,8 @@ def set_active(user: StaffUser, active: bool, by: StaffUser, *, now: datetime) -
         raise AdminError("last_admin")
     with transaction():
         user.active = active
+        if not active:
+            staff_accounts.end_sessions(user)  # reactivating later revives none of them
         audit.record(
             "staff.reactivated" if active else "staff.deactivated", at=now, actor=by, obj=user, email=user.email
         )
@@ -205,11 +211,20 @@ def set_active(user: StaffUser, active: bool, by: StaffUser, *, now: datetime) -
 
 
 def reset_password(user: StaffUser, by: StaffUser, *, now: datetime) -> str:
-    """A new generated password for ``user`` (the old one stops working); shown once."""
+    """A new generated password for ``user``; shown once. The old password and every session
+    stop working, a failed-login lock on the account is lifted, and a mail tells the person.
+    The new password expires after STAFF_INITIAL_PASSWORD_HOURS and only lets its holder
+    choose their own."""
+    from visits.mail.staff_notices import KIND_RESET, enqueue_password_notice
+
     password = initial_password()
     with transaction():
-        user.password_hash = staff_accounts.hash_password(password)
+        staff_accounts.hand_out_password(
+            user, password, now=now, hours=settings.current().staff_initial_password_hours
+        )
         audit.record("staff.password_reset", at=now, actor=by, obj=user, email=user.email)
+        enqueue_password_notice(user, KIND_RESET, now=now)
+    throttle.forget_account(user.email)
     return password
 
 

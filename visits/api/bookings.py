@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from flask import request
 from sqlalchemy import select
 
+from visits import settings
 from visits.api import problems
 from visits.api.callers import (
     MANAGE_TOKEN_HEADER,
@@ -19,7 +20,7 @@ from visits.api.callers import (
 )
 from visits.api.routes import RATE_LIMITED, ApiProblem, bp, problem_response
 from visits.api.schemas import REFERENCE_RE, BookingRequestSchema, BookingSchema
-from visits.booking import availability, catalogue, links
+from visits.booking import availability, catalogue, links, unverified
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
@@ -64,21 +65,27 @@ def _bookable_start(service: Service, start: datetime, now: datetime) -> bool:
 @bp.arguments(BookingRequestSchema)
 @bp.response(201, BookingSchema)
 @bp.alt_response(
-    200, schema=BookingSchema, description="The same request again: the booking it made", success=True
+    200,
+    schema=BookingSchema,
+    description="With an API key, the same request again: the booking it made",
+    success=True,
 )
 @problem_response(401, "invalid-api-key: an Authorization header with an unknown or revoked key")
 @problem_response(
     409,
-    "slot-unavailable (not a free slot, or just taken), already-booked-at-this-time, "
-    "limit-reached (with `limit`), booking-paused (with `paused_until`)",
+    "slot-unavailable (not a free slot, or just taken); with an API key also "
+    "already-booked-at-this-time, limit-reached (with `limit`), booking-paused (with `paused_until`)",
 )
 @RATE_LIMITED
 @bp.doc(
     summary="Book a slot",
     description="Without an API key: a hold (status `held`) until `hold_expires_at`; the "
-    "citizen confirms it by the link in the mail, as on the web. With a portal's API key: "
-    "confirmed at once (the portal has identified the citizen). The start must be exactly "
-    "a free slot.",
+    "citizen confirms it by the link in the mail, as on the web. The answer is the same 201 "
+    "whatever the address already has: when it has an appointment at that time, too many "
+    "upcoming ones or a booking pause (or the request is a repeat), nothing new is held, "
+    "the reference belongs to no booking and the mail to the address says why. With a "
+    "portal's API key: confirmed at once (the portal has identified the citizen) and every "
+    "refusal is answered as such. The start must be exactly a free slot.",
     security=[{}, {"bearerAuth": []}],
 )
 def create_booking(data: dict):
@@ -97,17 +104,37 @@ def create_booking(data: dict):
         language=data.get("language") or problems.language(),
         note=data.get("note") or "",
     )
-    if key is not None:
-        result = booking.book_confirmed(service, start, citizen, now=now, via="api", api_key=key)
-    else:
+    if key is None:
         if not citizen.email:
             return problems.invalid({"email": ["Required: the confirmation link is sent there."]})
-        result = booking.hold(service, start, citizen, now=now, via="api")
+        held = unverified.request_hold(service, start, citizen, now=now, via="api")
+        if held is None:
+            return _answer_as_if_held(service, start, citizen, now), 201
+        return _booking_body(held, with_links=False), 201
+    result = booking.book_confirmed(service, start, citizen, now=now, via="api", api_key=key)
     # Only the portal that made the booking gets its links (a repeat may find one made on
-    # the web); an anonymous caller must confirm through the mail.
-    own = key is not None and result.appointment.api_key_id == key.id
+    # the web).
+    own = result.appointment.api_key_id == key.id
     body = _booking_body(result.appointment, with_links=own)
     return body, 201 if result.created else 200
+
+
+def _answer_as_if_held(service: Service, start: datetime, citizen: booking.Citizen, now: datetime) -> dict:
+    """What a caller without a key hears when nothing new was held for the address (it has
+    an appointment then, too many, a pause, or this is a repeat): the answer a new hold
+    gets, with a reference that belongs to no booking. The facts went to the mailbox."""
+    language = citizen.language if citizen.language in ("de", "en") else "de"
+    return {
+        "reference": links.new_reference(),
+        "status": "held",
+        "hold_expires_at": _local(now + timedelta(minutes=settings.current().hold_minutes)),
+        "service": service.slug,
+        "service_name": service.name(language),
+        "start": _local(start),
+        "end": _local(start + availability.service_rules(service).duration),
+        "video": service.video,
+        "language": language,
+    }
 
 
 def _authorised_booking(reference: str) -> tuple[Appointment, ApiKey | None]:

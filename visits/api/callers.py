@@ -69,6 +69,10 @@ def _links_limit() -> str:
     return settings.current().ratelimit_links
 
 
+def _slots_limit() -> str:
+    return settings.current().ratelimit_slots
+
+
 def _portal_limit() -> str:
     return settings.current().ratelimit_api_key
 
@@ -77,4 +81,5 @@ def _portal_limit() -> str:
 # everybody else is limited per address like the web pages.
 anonymous_booking_limit = limiter.limit(_booking_limit, exempt_when=_has_key)
 anonymous_lookup_limit = limiter.limit(_links_limit, exempt_when=_has_key)
+anonymous_listing_limit = limiter.limit(_slots_limit, exempt_when=_has_key)
 portal_limit = limiter.limit(_portal_limit, key_func=_key_identity, exempt_when=_anonymous)

@@ -8,7 +8,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from visits.api import problems
-from visits.api.routes import ApiProblem, bp, problem_response
+from visits.api.callers import anonymous_listing_limit, portal_limit
+from visits.api.routes import RATE_LIMITED, ApiProblem, bp, problem_response
 from visits.api.schemas import ServiceSchema, SlotListSchema, SlotQuerySchema
 from visits.booking import availability, links, slot_cache
 from visits.core import clock
@@ -62,9 +63,12 @@ def _add_days(day: date, days: int) -> date:
 
 
 @bp.route("/services/<slug>/slots", methods=["GET"])
+@anonymous_listing_limit
+@portal_limit
 @bp.arguments(SlotQuerySchema, location="query")
 @bp.response(200, SlotListSchema)
 @problem_response(404, "not-found: no such service (or it is not offered any more)")
+@RATE_LIMITED
 @bp.doc(
     summary="Free slots of a service",
     description=f"Free slots on the local days `from`..`to` (inclusive, at most "

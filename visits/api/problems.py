@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from visits import settings
 from visits.booking import operations as booking
+from visits.extensions import retry_after
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "/api/v1/problems/"
@@ -191,7 +192,7 @@ def for_http_error(error: HTTPException | Exception, code: int | None = None) ->
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="visits"'
     if status == 429:
-        headers["Retry-After"] = _retry_after()
+        headers["Retry-After"] = retry_after()
     if status == 503:
         headers["Retry-After"] = "30"
     slug = data.get("problem") or _BY_STATUS.get(status)
@@ -212,15 +213,3 @@ def for_booking_error(error: booking.BookingError) -> Response:
     if error.info.get("paused_until") is not None:
         extra["paused_until"] = error.info["paused_until"].isoformat()
     return problem(status, slug, **extra)
-
-
-def _retry_after() -> str:
-    """Seconds until the limit that was hit resets (at least 1)."""
-    import time
-
-    from visits.extensions import limiter
-
-    current = limiter.current_limit if request else None
-    if current is None:
-        return "60"
-    return str(max(1, int(current.reset_at - time.time())))

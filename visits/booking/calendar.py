@@ -30,7 +30,7 @@ MAX_UPLOADED_EVENTS = 5000
 
 class CalendarFileError(Refused):
     """An uploaded calendar file that cannot be used; ``code`` says why (``not_icalendar``,
-    ``no_events``, ``events_unreadable``, ``too_many_events``)."""
+    ``no_events``, ``events_unreadable``, ``too_many_events``, ``repeats_too_often``)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def _location(appointment: Appointment) -> str:
     return appointment.service.address or gettext("On site")
 
 
-def _description(appointment: Appointment) -> str:
+def _description(appointment: Appointment, manage_url: str, join_url: str | None) -> str:
     service = appointment.service
     lines = [
         service.name(appointment.language),
@@ -88,7 +88,7 @@ def _description(appointment: Appointment) -> str:
         "",
     ]
     if appointment.is_video:
-        lines += [gettext("Join the video call:"), links.join_url(appointment), ""]
+        lines += [gettext("Join the video call:"), join_url, ""]
     elif service.address:
         lines += [gettext("Address: %(address)s", address=service.address), ""]
     documents = service.documents(appointment.language)
@@ -96,7 +96,7 @@ def _description(appointment: Appointment) -> str:
         lines.append(gettext("Please have at hand:"))
         lines += [f"- {doc}" for doc in documents]
         lines.append("")
-    lines += [gettext("Change or cancel:"), links.manage_url(appointment)]
+    lines += [gettext("Change or cancel:"), manage_url]
     return "\n".join(lines)
 
 
@@ -111,11 +111,13 @@ def _timed_event(appointment: Appointment, now: datetime) -> Event:
     return event
 
 
-def _event(appointment: Appointment, method: str | None, now: datetime) -> Event:
+def _event(
+    appointment: Appointment, method: str | None, now: datetime, manage_url: str, join_url: str | None
+) -> Event:
     event = _timed_event(appointment, now)
     event.add("summary", _summary(appointment))
     event.add("location", _location(appointment))
-    event.add("description", _description(appointment))
+    event.add("description", _description(appointment, manage_url, join_url))
     cancelled = method == "CANCEL" or appointment.status in (Status.CANCELLED, Status.EXPIRED)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
@@ -124,7 +126,7 @@ def _event(appointment: Appointment, method: str | None, now: datetime) -> Event
     if attendee is not None:
         event.add("attendee", attendee)
     if appointment.is_video:
-        event.add("url", links.join_url(appointment))
+        event.add("url", join_url)
     if not cancelled:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
@@ -144,16 +146,27 @@ def _calendar(method: str | None) -> Calendar:
     return calendar
 
 
-def appointment_ics(appointment: Appointment, *, method: str | None, now: datetime) -> bytes:
+def appointment_ics(
+    appointment: Appointment,
+    *,
+    method: str | None,
+    now: datetime,
+    manage_url: str | None = None,
+    join_url: str | None = None,
+) -> bytes:
     """The appointment as a calendar file, in the citizen's language.
 
     ``method``: "REQUEST" (booking or change, by mail), "CANCEL" (cancellation, by mail) or
-    None (a download from the manage page)."""
+    None (a download from the manage page). ``manage_url`` and ``join_url`` stand in for the
+    secret links (a mail's file carries the outbox's placeholders, filled in when it is sent)."""
     if method not in (None, "REQUEST", "CANCEL"):
         raise ValueError(method)
+    manage_url = manage_url or links.manage_url(appointment)
+    if appointment.is_video:
+        join_url = join_url or links.join_url(appointment)
     with force_locale(appointment.language):
         calendar = _calendar(method)
-        calendar.add_component(_event(appointment, method, now))
+        calendar.add_component(_event(appointment, method, now, manage_url, join_url))
         return calendar.to_ical()
 
 
@@ -190,6 +203,82 @@ def _instant(value: date | datetime, tz) -> datetime:
     return datetime.combine(value, time.min, tz).astimezone(UTC)
 
 
+# What expanding an uploaded file may cost, in occurrences the expansion steps through: a
+# recurrence rule is walked from its DTSTART (dateutil), whatever the window asked for, so
+# "FREQ=MINUTELY" in 170 bytes is half a million events a year and a daily rule from the
+# year 1 is 740 000. Ten times the events we keep leaves room for old daily and weekly series.
+MAX_EXPANSION_STEPS = 10 * MAX_UPLOADED_EVENTS
+
+_PERIOD = {
+    "SECONDLY": timedelta(seconds=1),
+    "MINUTELY": timedelta(minutes=1),
+    "HOURLY": timedelta(hours=1),
+    "DAILY": timedelta(days=1),
+    "WEEKLY": timedelta(weeks=1),
+    "MONTHLY": timedelta(days=28),
+    "YEARLY": timedelta(days=365),
+}
+# The BY parts that add occurrences within one period of each frequency (RFC 5545 3.3.10,
+# "expand"); the others only filter, and filtering does not make the walk shorter.
+_EXPANDING = {
+    "SECONDLY": (),
+    "MINUTELY": ("BYSECOND",),
+    "HOURLY": ("BYMINUTE", "BYSECOND"),
+    "DAILY": ("BYHOUR", "BYMINUTE", "BYSECOND"),
+    "WEEKLY": ("BYDAY", "BYHOUR", "BYMINUTE", "BYSECOND"),
+    "MONTHLY": ("BYMONTHDAY", "BYDAY", "BYHOUR", "BYMINUTE", "BYSECOND"),
+    "YEARLY": ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYHOUR", "BYMINUTE", "BYSECOND"),
+}
+# One BYDAY entry ("MO") is every Monday of the period: up to 5 in a month, 53 in a year.
+_WEEKDAYS_PER_PERIOD = {"MONTHLY": 5, "YEARLY": 53}
+
+
+def _rule_steps(event, rule, window_end: datetime, tz) -> int:
+    """An upper estimate of the occurrences expanding ``rule`` steps through up to ``window_end``."""
+    frequency = str((rule.get("FREQ") or [""])[0]).upper()
+    if frequency not in _PERIOD:
+        raise CalendarFileError("events_unreadable")
+    start = _instant(event.decoded("DTSTART"), tz) if "DTSTART" in event else window_end
+    end = window_end
+    if rule.get("UNTIL"):
+        end = min(end, _instant(rule["UNTIL"][0], tz))
+    if end < start:
+        return 1
+    interval = max(int((rule.get("INTERVAL") or [1])[0]), 1)
+    periods = (end - start) // (_PERIOD[frequency] * interval) + 1
+    per_period = 1
+    for part in _EXPANDING[frequency]:
+        values = rule.get(part) or []
+        weight = _WEEKDAYS_PER_PERIOD.get(frequency, 1) if part == "BYDAY" else 1
+        per_period *= max(len(values) * weight, 1)
+    steps = periods * per_period
+    filters = [p for p in rule if p.startswith("BY") and p not in _EXPANDING[frequency] and p != "BYSETPOS"]
+    if rule.get("COUNT") and not filters:  # COUNT ends the walk, unless filters skip occurrences
+        steps = min(steps, int(rule["COUNT"][0]))
+    return steps
+
+
+def _refuse_unbounded_expansion(events, window_end: datetime, tz=UTC) -> None:
+    """Refuse a file whose expansion would step through more than MAX_EXPANSION_STEPS
+    occurrences, before any expansion happens (a bounded read of the rules, not a run)."""
+    steps = 0
+    try:
+        for event in events:
+            steps += 1
+            rules = event.get("RRULE")
+            for rule in rules if isinstance(rules, list) else [rules] if rules else []:
+                steps += _rule_steps(event, rule, window_end, tz)
+            dates = event.get("RDATE")
+            for listing in dates if isinstance(dates, list) else [dates] if dates else []:
+                steps += len(getattr(listing, "dts", []))
+            if steps > MAX_EXPANSION_STEPS:
+                raise CalendarFileError("repeats_too_often")
+    except CalendarFileError:
+        raise
+    except Exception as exc:  # a rule the parser took but that makes no sense (FREQ missing...)
+        raise CalendarFileError("events_unreadable") from exc
+
+
 def busy_times_from_ics(
     data: bytes,
     *,
@@ -210,8 +299,10 @@ def busy_times_from_ics(
         raise CalendarFileError("not_icalendar") from exc
     if getattr(calendar, "name", "") != "VCALENDAR":
         raise CalendarFileError("not_icalendar")
-    if not calendar.walk("VEVENT"):
+    events = calendar.walk("VEVENT")
+    if not events:
         raise CalendarFileError("no_events")
+    _refuse_unbounded_expansion(events, window_end, tz)
     try:
         occurrences = recurring_ical_events.of(calendar).between(window_start, window_end)
     except Exception as exc:

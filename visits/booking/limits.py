@@ -26,9 +26,10 @@ def active_pause(email: str, now: datetime) -> BookingPause | None:
     )
 
 
-def upcoming_count(email: str, now: datetime) -> int:
-    """The address's booked appointments still to come (holds count until they run out)."""
-    return db.session.scalar(
+def upcoming_count(email: str, now: datetime, *, leaving_out: int | None = None) -> int:
+    """The address's booked appointments still to come (holds count until they run out);
+    ``leaving_out``: an appointment not to count (the hold being confirmed)."""
+    statement = (
         select(func.count())
         .select_from(Appointment)
         .where(
@@ -38,3 +39,6 @@ def upcoming_count(email: str, now: datetime) -> int:
             availability.occupying_condition(now),
         )
     )
+    if leaving_out is not None:
+        statement = statement.where(Appointment.id != leaving_out)
+    return db.session.scalar(statement)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from visits import settings
 from visits.booking import availability, limits, locks, placement, rules
-from visits.booking.slots import blocked_range
+from visits.booking.slots import Slot, blocked_range
 from visits.core import audit
 from visits.core import citizen as citizen_input
 from visits.core.citizen import Citizen
@@ -71,7 +71,7 @@ def _invalid(refused: Refused) -> InvalidCitizen:
     return InvalidCitizen(detail, field=refused.field, reason=refused.code)
 
 
-def _clean(citizen: Citizen, *, need_email: bool) -> Citizen:
+def clean_citizen(citizen: Citizen, *, need_email: bool) -> Citizen:
     """The citizen's input by the one rule set that the forms and the API use too."""
     try:
         return citizen_input.clean(
@@ -81,23 +81,31 @@ def _clean(citizen: Citizen, *, need_email: bool) -> Citizen:
         raise _invalid(refused) from refused
 
 
-def _check_limits(email: str, now: datetime) -> None:
+def _check_limits(email: str, now: datetime, *, leaving_out: int | None = None) -> None:
     pause = limits.active_pause(email, now)
     if pause:
         raise BookingPaused(paused_until=pause.paused_until)
     limit = settings.current().max_upcoming_per_email
-    if limits.upcoming_count(email, now) >= limit:
+    if limits.upcoming_count(email, now, leaving_out=leaving_out) >= limit:
         raise LimitReached(limit=limit)
 
 
-def _place(service: Service, start: datetime, citizen: Citizen, now: datetime, **how) -> Appointment:
-    """Insert the appointment with the first free clerk in fair order; ``how``: its status
-    and who booked it which way, as ``placement.place`` takes them."""
+def _free_slot(service: Service, start: datetime, now: datetime) -> Slot:
+    """The free slot at ``start``, as anyone would find it; SlotUnavailable otherwise."""
     if not service.active:
         raise SlotUnavailable("service is not offered")
     slot = availability.slot_at(service, start, now)
     if slot is None:
         raise SlotUnavailable()
+    return slot
+
+
+def _place(
+    service: Service, start: datetime, citizen: Citizen, now: datetime, *, slot: Slot | None = None, **how
+) -> Appointment:
+    """Insert the appointment with the first free clerk in fair order; ``how``: its status
+    and who booked it which way, as ``placement.place`` takes them."""
+    slot = slot or _free_slot(service, start, now)
     with _same_person_refused():
         appointment = placement.place(service, slot, citizen, now, **how)
     if appointment is None:
@@ -141,20 +149,30 @@ def hold(
     *,
     now: datetime,
     via: str = "web",
+    own_hold: int | None = None,
 ) -> HoldResult:
     """Hold a slot for a citizen until they confirm by the link in the mail (double opt-in).
 
     The same person asking again for the same time (a double click, a reload) gets the
-    hold they already have; nothing new is created and no second mail is sent."""
-    citizen = _clean(citizen, need_email=True)
+    hold they already have; nothing new is created and no second mail is sent.
+
+    Whoever asks is only known by the address they typed, so the slot is judged as anyone
+    would find it before anything about the address: a slot nobody else could have is
+    SlotUnavailable even when the address holds it itself, unless ``own_hold`` (the hold
+    this browser placed, from its signed session) is that very hold. Otherwise a stranger
+    could learn that the address has an appointment at a time the picker shows as taken."""
+    citizen = clean_citizen(citizen, need_email=True)
     with transaction():
         existing = _already_there(service, start, citizen.email, now)
         if existing is not None:
+            if existing.id != own_hold:
+                _free_slot(service, start, now)
             if existing.service_id != service.id:
                 raise AlreadyBookedAtThisTime()
             return HoldResult(existing, created=False)
+        slot = _free_slot(service, start, now)
         _check_limits(citizen.email, now)
-        appointment = _place(service, start, citizen, now, status=Status.HELD, via=via)
+        appointment = _place(service, start, citizen, now, slot=slot, status=Status.HELD, via=via)
         audit.record("appointment.held", at=now, actor_label="citizen", obj=appointment)
         _announce(Change.HELD, appointment, now)
     return HoldResult(appointment, created=True)
@@ -173,7 +191,7 @@ def book_confirmed(
 ) -> HoldResult:
     """Book a confirmed appointment at once, for a person already identified (a caller on
     the phone, a portal with an API key). Sends the same confirmation mail as online."""
-    citizen = _clean(citizen, need_email=False)
+    citizen = clean_citizen(citizen, need_email=False)
     with transaction():
         existing = _already_there(service, start, citizen.email, now)
         if existing is not None:
@@ -217,12 +235,18 @@ def confirm(appointment: Appointment, *, now: datetime) -> Appointment:
     """The citizen confirms their hold (button on the page the mail's link opens).
 
     Confirming twice is harmless. A hold that ran out (swept by the job or not yet) is still
-    confirmed if its slot is free; otherwise HoldExpired."""
+    confirmed if its slot is free; otherwise HoldExpired. The address's limits are asked
+    again (LimitReached, BookingPaused): holds that ran out do not count while they wait."""
     with transaction():
         if appointment.status == Status.CONFIRMED:
             return appointment
         if not rules.can_confirm(appointment, now):
             raise NotChangeable(status=appointment.status)
+        # A hold that ran out stopped counting against its address, which may have booked
+        # up to its limit since (or been paused): confirming it is a new booking for that.
+        locks.lock_address(appointment.citizen_email, "email")
+        if appointment.citizen_email:
+            _check_limits(appointment.citizen_email, now, leaving_out=appointment.id)
         try:
             with db.session.begin_nested():
                 placement.expire_overlapping_holds(

@@ -16,15 +16,25 @@ attached as ``invite.ics`` (ics-in-mail); every mail has Message-ID, Date, From,
 in the citizen's language and ``Auto-Submitted: auto-generated`` (mail-headers); names go into
 headers only as ``Address`` objects, after control characters are removed, so a line break in
 a name can neither add a header nor stop the mail (mail-no-injection); links are absolute on
-PUBLIC_BASE_URL (mail-links)."""
+PUBLIC_BASE_URL (mail-links).
+
+What the stored message holds: the outbox's placeholders where the manage and join links go
+(``outbox.fill_links`` puts the links in on the way to the mail server), so no row opens an
+appointment. What a booker typed reaches mails only as text: the request to confirm, sent
+before the owner of the address has agreed to anything, carries no name at all (neither in
+the greeting nor in ``To:``); later mails greet by name with every dot, colon, slash and @
+followed by a zero-width space, so mail programs do not turn "www.example.org" in a name
+into a link, and HTML escaping keeps it out of any tag."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from email import policy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -39,7 +49,7 @@ from visits import settings
 from visits.booking import availability, calendar, links, rules
 from visits.extensions import db
 from visits.mail import outbox
-from visits.models import Appointment, OutboxMessage, Status
+from visits.models import Appointment, OutboxMessage, Service, Status
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +69,15 @@ KINDS = tuple(_METHODS)
 MAIL_POLICY = policy.SMTP.clone(cte_type="7bit", raise_on_defect=True)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+# The signs mail programs read links and addresses by; a zero-width space after each one
+# leaves the name as it looks and keeps it from being linked.
+_LINK_SIGNS = re.compile(r"([.:/@])")
+_ZERO_WIDTH_SPACE = "\u200b"
+
+# A display name that may go into To: as it is: words of RFC 5322 atext and spaces.
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*$")
+HEADER_LINE = 78  # RFC 5322 2.1.1: lines SHOULD be at most 78 characters
 
 
 class UnknownMailKind(ValueError):
@@ -88,11 +107,47 @@ def deliverable_address(email: str | None) -> str | None:
         return None
 
 
-def _recipient(appointment: Appointment) -> Address:
-    return Address(
-        display_name=_one_line(appointment.citizen_name),
-        addr_spec=deliverable_address(appointment.citizen_email),
-    )
+def unlinked(text: str) -> str:
+    """Free text as mail programs show it but cannot link (see the module docstring)."""
+    return _LINK_SIGNS.sub(rf"\1{_ZERO_WIDTH_SPACE}", text)
+
+
+def _recipient(appointment: Appointment, kind: str) -> Address:
+    # The request to confirm goes to an address nobody has confirmed yet: no name from the
+    # booker beside it.
+    name = "" if kind == "confirm_request" else _one_line(appointment.citizen_name, 300)
+    return Address(display_name=name, addr_spec=deliverable_address(appointment.citizen_email))
+
+
+def address_header(address: Address) -> str:
+    """``address`` as a folded header value that every parser reads as one recipient.
+
+    Python's folder can drop the quotes around a long display name with commas (CPython
+    gh-80222), so the value is folded here and set raw: a plain name as a quoted string
+    broken at its spaces (RFC 5322 allows folding inside quoted strings), anything else
+    (non-ASCII, a word too long for a line) as RFC 2047 encoded words, in which commas,
+    quotes and angle brackets are encoded."""
+    name, addr = address.display_name, f"<{address.addr_spec}>"
+    if not name:
+        return address.addr_spec
+    words = name.split(" ")
+    if _PLAIN_NAME.match(name) and all(len(w) + len(addr) + 6 < HEADER_LINE for w in words):
+        quoted = [w.replace("\\", "\\\\").replace('"', '\\"') for w in words]
+        lines, line = [], '"' + quoted[0]
+        for word in quoted[1:]:
+            if len(line) + 1 + len(word) + len("To: ") > HEADER_LINE:
+                lines.append(line)
+                line = " " + word  # the space is the fold's, and unfolding keeps it
+            else:
+                line += " " + word
+        line += '"'
+        if len(line) + 1 + len(addr) + len("To: ") > HEADER_LINE:
+            lines.append(line)
+            line = ""
+        lines.append(f"{line} {addr}")
+        return "\r\n".join(lines)
+    encoded = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
+    return f"{encoded}\r\n {addr}"
 
 
 def message_id_domain() -> str:
@@ -147,14 +202,14 @@ def _context(kind: str, appointment: Appointment, now: datetime, extra: dict) ->
     context = {
         "kind": kind,
         "appointment": appointment,
-        "name": _one_line(appointment.citizen_name),
+        "name": "" if kind == "confirm_request" else unlinked(_one_line(appointment.citizen_name)),
         "reference": appointment.reference,
         "service_name": service.name(language),
         "documents": service.documents(language),
         "is_video": appointment.is_video,
         "address": service.address,
-        "manage_url": links.manage_url(appointment),
-        "join_url": links.join_url(appointment) if appointment.is_video else None,
+        "manage_url": outbox.MANAGE_LINK,
+        "join_url": outbox.JOIN_LINK if appointment.is_video else None,
         "book_again_url": links.public_url("public.service", slug=service.slug),
         "lang": language,
         "opens_minutes": settings.current().jitsi_opens_minutes_before,
@@ -209,7 +264,7 @@ def compose(kind: str, appointment: Appointment, *, now: datetime, **extra) -> E
 
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = _sender()
-    message["To"] = _recipient(appointment)
+    message.set_raw("To", address_header(_recipient(appointment, kind)))
     message["Subject"] = subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=message_id_domain())
@@ -218,7 +273,9 @@ def compose(kind: str, appointment: Appointment, *, now: datetime, **extra) -> E
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     if method:
-        ics = calendar.appointment_ics(appointment, method=method, now=now)
+        ics = calendar.appointment_ics(
+            appointment, method=method, now=now, manage_url=outbox.MANAGE_LINK, join_url=outbox.JOIN_LINK
+        )
         # base64 keeps the file byte for byte (its CRLF line ends included); the MIME
         # method equals the METHOD inside (ics-in-mail).
         message.add_alternative(
@@ -264,3 +321,81 @@ def enqueue(
         return None  # do not even compose: a repeat is cheap
     message = compose(kind, appointment, now=now, **extra)
     return outbox.add(message, kind=kind, dedupe_key=key, now=now, appointment=appointment)
+
+
+# -- notices to an address about a booking request that was not held -------------------------
+
+# What the owner of an address is told when someone (perhaps they) asked to book with it
+# and it could not be held; the person who asked hears only "look in the mailbox".
+NOTICES = ("address_busy", "limit_reached", "booking_paused")
+
+
+def notice_dedupe_key(kind: str, email: str, now: datetime) -> str:
+    """At most one notice of each kind per address and hour, so that requests sent in a
+    loop cannot fill someone's mailbox; the address only as a digest."""
+    digest = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    return f"notice:{kind}:{digest}:{now.astimezone(UTC):%Y-%m-%dT%H}"
+
+
+def enqueue_notice(
+    kind: str,
+    *,
+    email: str,
+    language: str,
+    service: Service,
+    start: datetime,
+    now: datetime,
+    limit: int | None = None,
+    paused_until: datetime | None = None,
+) -> OutboxMessage | None:
+    """Queue the notice ``kind`` to ``email`` (no commit). None when the address cannot be
+    mailed or the same notice went out this hour. No name of the booker goes in: nobody
+    has shown they own the address."""
+    if kind not in NOTICES:
+        raise UnknownMailKind(kind)
+    address = deliverable_address(email)
+    if address is None:
+        return None
+    key = notice_dedupe_key(kind, address, now)
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+        return None
+    language = language if language in ("de", "en") else "de"
+    tz = availability.zone()
+    local = start.astimezone(tz)
+    with force_locale(language):
+        context = {
+            "kind": kind,
+            "lang": language,
+            "service_name": service.name(language),
+            "when": gettext(
+                "%(date)s, %(start)s",
+                date=format_date(local.date(), "full", locale=language),
+                start=format_time(local.time(), "short", locale=language),
+            ),
+            "limit": limit,
+            "paused_until": (
+                format_date(paused_until.astimezone(tz).date(), "long", locale=language)
+                if paused_until
+                else ""
+            ),
+        }
+        subject = _one_line(
+            gettext("Your booking request: %(service)s, %(when)s")
+            % {"service": context["service_name"], "when": context["when"]},
+            250,
+        )
+        context["subject"] = subject
+        text = _render("mail/notice.txt", context)
+        html = _render("mail/notice.html", context)
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["From"] = _sender()
+    message.set_raw("To", address_header(Address(addr_spec=address)))
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=message_id_domain())
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language
+    return outbox.add(message, kind=kind, dedupe_key=key, now=now)

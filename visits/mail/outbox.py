@@ -6,25 +6,35 @@ notice twice (two workers, a retry) a no-op. ``deliver_due`` claims due rows in 
 transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite) by leasing
 them, sends outside any transaction over one SMTP connection, then records the outcome.
 A process that dies after the server accepted a mail but before recording it sends that
-mail again later, with the same Message-ID (at-least-once, recognisably)."""
+mail again later, with the same Message-ID (at-least-once, recognisably).
+
+A row holds no secret link. The citizen's manage and join links open an appointment to
+whoever has them, so the stored message carries ``MANAGE_LINK`` and ``JOIN_LINK`` in their
+place (dead addresses on the reserved ``.invalid`` domain); ``fill_links`` puts the real
+links in, derived again from SECRET_KEY and the appointment's UID, only on the copy that is
+handed to the mail server. A copy of the database, the admin's list of failed mails and
+a row kept after delivery open nothing."""
 
 from __future__ import annotations
 
+import email
 import logging
 import re
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import parseaddr
 from pathlib import Path
 
+from icalendar.parser import Contentline
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from visits import settings
+from visits.booking import links
 from visits.core.events import mail_delivered, mail_failed
 from visits.extensions import db, transaction
 from visits.models import Appointment, OutboxMessage
@@ -33,6 +43,78 @@ log = logging.getLogger(__name__)
 
 # How long a claimed row stays invisible to other workers while this one sends it.
 LEASE = timedelta(minutes=5)
+
+# What a composed mail carries instead of the secret links: plain ASCII that no encoding
+# (quoted-printable, base64, iCalendar escaping) changes, and free text cannot contain
+# (compose breaks every dot in it), on a domain that never resolves (RFC 2606).
+MANAGE_LINK = "https://link.invalid/manage"
+JOIN_LINK = "https://link.invalid/join"
+
+# Parts are re-encoded as compose encodes them: 7-bit transfer encodings, CRLF.
+_FILL_POLICY = SMTP_POLICY.clone(cte_type="7bit")
+_UNFOLD = re.compile(r"\r\n[ \t]")
+
+
+class LinksUnavailable(ValueError):
+    """The mail has placeholders but its appointment is gone: there is no link to give."""
+
+
+def _filled(text: str, found: dict[str, str]) -> str:
+    for placeholder, link in found.items():
+        text = text.replace(placeholder, link)
+    return text
+
+
+def _filled_calendar(data: str, found: dict[str, str]) -> bytes:
+    """A calendar file with the links in: unfolded first (a placeholder may straddle a
+    folded line), then folded again at 75 octets (RFC 5545 3.1)."""
+    lines = _UNFOLD.sub("", data).split("\r\n")
+    return b"\r\n".join(Contentline(_filled(line, found)).to_ical() for line in lines)
+
+
+def fill_links(body: str, uid: str | None) -> str:
+    """The message as the citizen receives it: the placeholders replaced by the real
+    manage and join links of the appointment with ``uid``. Headers stay byte for byte."""
+    message = email.message_from_string(body, policy=_FILL_POLICY)
+    found: dict[str, str] | None = None
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        content_type = part.get_content_type()
+        if content_type not in ("text/plain", "text/html", "text/calendar", "application/ics"):
+            continue
+        content = part.get_content()
+        text = content.decode("utf-8") if isinstance(content, bytes) else content
+        if MANAGE_LINK not in _UNFOLD.sub("", text) and JOIN_LINK not in _UNFOLD.sub("", text):
+            continue
+        if found is None:
+            if not uid:
+                raise LinksUnavailable("the mail's appointment is gone")
+            found = {
+                MANAGE_LINK: links.public_url("manage.show", token=links.derive_token("manage", uid)),
+                JOIN_LINK: links.public_url("join.page", token=links.derive_token("join", uid)),
+            }
+        if content_type in ("text/plain", "text/html"):
+            part.set_content(_filled(text, found), subtype=part.get_content_subtype(), charset="utf-8")
+            continue
+        params = dict(part.get_params()[1:])
+        part.set_content(
+            _filled_calendar(text, found),
+            maintype=part.get_content_maintype(),
+            subtype=part.get_content_subtype(),
+            disposition=part.get_content_disposition(),
+            filename=part.get_filename(),
+            params=params if content_type == "text/calendar" else None,
+        )
+    if found is None:
+        return body
+    return message.as_string(policy=SMTP_POLICY)
+
+
+def as_sent(row: OutboxMessage) -> str:
+    """What the mail server gets for ``row`` (the stored body with the links filled in)."""
+    appointment = db.session.get(Appointment, row.appointment_id) if row.appointment_id else None
+    return fill_links(row.body, appointment.uid if appointment is not None else None)
 
 
 def add(
@@ -52,7 +134,7 @@ def add(
         message_id=str(message["Message-ID"]),
         kind=kind,
         appointment_id=appointment.id if appointment is not None else None,
-        recipient=parseaddr(str(message["To"]))[1],
+        recipient=message["To"].addresses[0].addr_spec,
         subject=str(message["Subject"])[:300],
         body=message.as_string(policy=SMTP_POLICY),
         status="pending",
@@ -77,19 +159,23 @@ class Claimed:
     message_id: str
     body: str
     attempts: int
+    uid: str | None  # the appointment's, for its links; None when it is gone
 
 
 def _claim(now: datetime, limit: int) -> list[Claimed]:
     """Lease up to ``limit`` due rows to this worker, in one short transaction."""
     with transaction():
         rows = db.session.execute(
-            select(OutboxMessage)
+            select(OutboxMessage, Appointment.uid)
+            .outerjoin(Appointment, Appointment.id == OutboxMessage.appointment_id)
             .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).scalars().all()
-        claimed = [Claimed(r.id, r.kind, r.recipient, r.message_id, r.body, r.attempts + 1) for r in rows]
+            .with_for_update(skip_locked=True, of=OutboxMessage)
+        ).all()
+        claimed = [
+            Claimed(r.id, r.kind, r.recipient, r.message_id, r.body, r.attempts + 1, uid) for r, uid in rows
+        ]
         if claimed:
             db.session.execute(
                 update(OutboxMessage)
@@ -202,7 +288,8 @@ def deliver_due(*, now: datetime, limit: int = 200) -> int:
     try:
         for index, item in enumerate(claimed):
             try:
-                transport.send(sender, item)
+                # The links exist only in this copy, on its way to the mail server.
+                transport.send(sender, replace(item, body=fill_links(item.body, item.uid)))
             except (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError) as exc:
                 with transaction():
                     _record_failure(item, now, f"{type(exc).__name__}: {exc}")

@@ -129,6 +129,12 @@ class StaffUser(UserMixin, db.Model):
     # sha256 of the secret calendar-feed token; renewing replaces it, revoking the old URL.
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Written into each login's session; raising it ends every session of this person at
+    # once (logout, a new password, a reset, deactivation).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Set for a password an administrator handed out (invitation, reset): it opens the
+    # account only until then, and only to choose a password of one's own.
+    password_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     services: Mapped[list[Service]] = relationship(
         secondary=clerk_service, back_populates="clerks"
@@ -382,3 +388,17 @@ class BookingPause(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+
+class LoginAttempt(db.Model):
+    """One try at the staff login, for one address network (``scope`` "address") or one
+    account (``scope`` "account"); counted by ``visits.clerks.throttle`` when no Redis."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_login_attempt_subject", "scope", "subject", "at"),)

@@ -15,9 +15,12 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Add demo services, two clerks with weekly hours and an admin."""
-        from visits.ops.demo import seed_demo
+        from visits.ops.demo import DemoInProduction, seed_demo
 
-        credentials = seed_demo(now=clock.now())
+        try:
+            credentials = seed_demo(now=clock.now())
+        except DemoInProduction as exc:
+            raise click.ClickException(str(exc)) from exc
         click.echo("Demo data is in place. Staff login at /staff/login with:")
         for role, email, password in credentials:
             click.echo(f"  {role:6} {email}  password: {password}")
@@ -26,7 +29,7 @@ def register(app: Flask) -> None:
     @click.argument("email")
     @click.option("--role", type=click.Choice([Role.ADMIN.value, Role.CLERK.value]), required=True)
     @click.option("--name", default="", help="Display name (default: the email address).")
-    @click.password_option(help="At least 10 characters; asked for when not given.")
+    @click.password_option(help="At least 12 characters, not a common one; asked for when not given.")
     def create_user_command(email: str, role: str, name: str, password: str) -> None:
         """Create a staff account (clerk or admin)."""
         try:

@@ -6,6 +6,7 @@ from datetime import datetime, time
 
 from sqlalchemy import select
 
+from visits import settings
 from visits.clerks.accounts import create_user
 from visits.extensions import db, transaction
 from visits.models import Role, Service, StaffUser, WeeklyHours
@@ -58,8 +59,15 @@ ADMIN = ("admin@stadt.example", "Verwaltung Admin", "demo-admin-pass")
 HOURS = [(d, time(8), time(12)) for d in range(5)] + [(d, time(14), time(18)) for d in (1, 3)]
 
 
+class DemoInProduction(RuntimeError):
+    """The demo's passwords are published (in this file): never on a production site."""
+
+
 def seed_demo(*, now: datetime) -> list[tuple[str, str, str]]:
-    """Add the demo data if it is not there yet; returns (role, email, password) to print."""
+    """Add the demo data if it is not there yet; returns (role, email, password) to print.
+    Refused in production (PUBLIC_BASE_URL https)."""
+    if settings.current().public_base_url.startswith("https://"):
+        raise DemoInProduction("seed-demo refuses to run in production (PUBLIC_BASE_URL is https)")
     credentials = []
     with transaction():
         if db.session.scalar(select(Service).where(Service.slug == SERVICES[0]["slug"])) is None:

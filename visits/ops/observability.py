@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, abort, current_app, g, has_request_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -280,16 +281,53 @@ def _warn_about_state_in_one_process(app: Flask) -> None:
         log.warning("REDIS_URL is not set: rate limits are counted per process, not per site")
 
 
+class _FromProxies:
+    """ProxyFix for requests whose peer is a configured proxy; others pass untouched."""
+
+    def __init__(self, wsgi_app, hops: int, proxies: list) -> None:
+        self.direct = wsgi_app
+        self.fixed = ProxyFix(wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=0)
+        self.proxies = proxies
+
+    def __call__(self, environ, start_response):
+        try:
+            peer = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
+        except ValueError:
+            return self.direct(environ, start_response)
+        if any(peer in network for network in self.proxies):
+            return self.fixed(environ, start_response)
+        return self.direct(environ, start_response)
+
+
+def networks(listing: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The addresses and networks of a comma-separated setting ("127.0.0.1,10.0.0.0/8")."""
+    return [ipaddress.ip_network(part.strip(), strict=False) for part in listing.split(",") if part.strip()]
+
+
+def _client_in(allowed: list) -> bool:
+    try:
+        client = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    if isinstance(client, ipaddress.IPv6Address) and client.ipv4_mapped is not None:
+        client = client.ipv4_mapped
+    return any(client in network for network in allowed)
+
+
 def register(app: Flask) -> None:
     """Attach proxy handling, request ids, request logs, probes and metrics to ``app``."""
     from visits.extensions import limiter
 
     config = settings.of(app)
     trusted = config.trusted_proxies
-    if trusted > 0:
+    proxies = networks(config.trusted_proxy_addresses)
+    if trusted > 0 and not proxies:
+        log.warning("TRUSTED_PROXIES is set but TRUSTED_PROXY_ADDRESSES is empty: X-Forwarded-* is ignored")
+    elif trusted > 0:
         # Behind nginx: the client's address (rate limits, audit), scheme and host come
-        # from X-Forwarded-* set by that many proxies; anything a client adds is ignored.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted, x_prefix=0)
+        # from X-Forwarded-* set by that many proxies, and only when the request comes
+        # from one of them; from any other peer those headers are the client's own words.
+        app.wsgi_app = _FromProxies(app.wsgi_app, trusted, proxies)
 
     _install_record_factory()
     if not app.testing:  # tests keep pytest's log capture
@@ -333,9 +371,15 @@ def register(app: Flask) -> None:
         excluded_paths=[rf"^{re.escape(p)}$" for p in PROBE_PATHS],
     )
 
+    # Metrics tell how busy the site is and which errors it has: only for the monitoring
+    # hosts, whatever proxy is (or is not) in front; anyone else finds nothing there.
+    readers = networks(config.metrics_allowed_addresses)
+
     @app.get("/metrics")
     @limiter.exempt
     def metrics():
+        if not _client_in(readers):
+            abort(404)
         body, content_type = metrics_text()
         return Response(body, status=200, content_type=content_type, headers={"Cache-Control": "no-store"})
 

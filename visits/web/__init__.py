@@ -12,13 +12,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from visits import settings
 from visits.extensions import db, login_manager
-from visits.models import StaffUser
 
 
 def register(app: Flask) -> None:
     from visits import api
     from visits.ops import observability
-    from visits.web import admin, feed, staff
+    from visits.web import admin, feed, headers, staff
     from visits.web.join import views as join
     from visits.web.manage import views as manage
     from visits.web.public import views as public
@@ -28,10 +27,8 @@ def register(app: Flask) -> None:
     api.register(app)
     observability.register(app)
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> StaffUser | None:
-        user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
-        return user if user and user.active else None
+    # The account, if the session is still its own (version, idle and absolute lifetime).
+    login_manager.user_loader(staff.access.load_user)
 
     @app.context_processor
     def page_context() -> dict:
@@ -45,12 +42,6 @@ def register(app: Flask) -> None:
             return path + "?" + urlencode(args, doseq=True)
 
         return {"lang": str(get_locale() or "de"), "switch_language": switch_language}
-
-    # The "join" buttons POST to us and are redirected (303) to the Jitsi server; browsers
-    # apply form-action to that redirect too, so the Jitsi origin must be allowed there.
-    jitsi_host = settings.of(app).jitsi_domain.strip().removeprefix("https://").removeprefix("http://")
-    jitsi_host = jitsi_host.split("/", 1)[0]
-    form_action = "'self'" + (f" https://{jitsi_host}" if jitsi_host else "")
 
     @app.before_request
     def refuse_nul_characters():
@@ -66,21 +57,8 @@ def register(app: Flask) -> None:
         if form_post and _has_nul(request.form):
             abort(400)
 
-    @app.after_request
-    def security_headers(response):
-        # Every asset is served by the app itself: nothing from other hosts.
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            f"frame-ancestors 'none'; form-action {form_action}; base-uri 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Requests to our own origin carry a Referer, to any other host (Jitsi...) none:
-        # Flask-WTF refuses a POST over https without a same-origin Referer
-        # (WTF_CSRF_SSL_STRICT), so "no-referrer" would break every form behind TLS.
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    config = settings.of(app)
+    headers.register(app, jitsi_domain=config.jitsi_domain, https=config.public_base_url.startswith("https://"))
 
     for code in (400, 403, 404, 405, 413, 429, 500, 503):
         app.register_error_handler(code, _error_page(code))

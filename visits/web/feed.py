@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 
+from visits import settings
 from visits.booking import calendar
 from visits.clerks import feed as clerk_feed
 from visits.core import clock
+from visits.extensions import limiter
 
 bp = Blueprint("feed", __name__)
 
 
 @bp.get("/feed/<token>.ics", endpoint="calendar")
+@limiter.limit(lambda: settings.current().ratelimit_feed)
 def calendar_feed(token: str):
     clerk = clerk_feed.clerk_by_feed_token(token)
     if clerk is None:

@@ -7,12 +7,14 @@ from flask_babel import gettext
 
 from visits.admin import operations as administration
 from visits.booking import availability
+from visits.core import clock
 from visits.web.admin import bp, forms
 from visits.web.admin.access import admin_required
-from visits.web.admin.pages import int_or_none
 from visits.web.staff.forms import choices
+from visits.web.staff.pages import row_id, within_reach
 
 AUDIT_PER_PAGE = 50
+MAX_PAGE = 1_000_000  # beyond any real log, and its offset fits the database's integers
 
 
 @bp.route("/audit")
@@ -27,13 +29,23 @@ def audit_log():
         [("", gettext("Any action")), *((a, a) for a in administration.audit_actions())]
     )
     form.validate()
+    now = clock.now()
     flt = administration.AuditFilter(
-        actor_id=int_or_none(form.actor.data),
+        actor_id=row_id(form.actor.data),
         action=form.action.data or None,
-        date_from=form.date_from.data if not form.date_from.errors else None,
-        date_until=form.date_until.data if not form.date_until.errors else None,
+        date_from=_day(form.date_from, now),
+        date_until=_day(form.date_until, now),
     )
-    page = max(int_or_none(request.args.get("page")) or 1, 1)
+    page = min(row_id(request.args.get("page")) or 1, MAX_PAGE)
     events = administration.audit_page(flt, availability.zone(), page=page, per_page=AUDIT_PER_PAGE)
+    if page > max(events.pages, 1):  # past the end: the last page there is
+        events = administration.audit_page(
+            flt, availability.zone(), page=max(events.pages, 1), per_page=AUDIT_PER_PAGE
+        )
     args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
     return render_template("admin/audit.html", form=form, events=events, args=args)
+
+
+def _day(field, now):
+    """The field's day within reach of today, or None when it is empty or unreadable."""
+    return within_reach(field.data, now) if field.data and not field.errors else None

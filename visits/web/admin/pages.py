@@ -60,6 +60,3 @@ def shown_once(template: str, **context):
     response.headers["Cache-Control"] = "no-store"
     return response
 
-
-def int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None

@@ -12,14 +12,15 @@ from visits.core import clock
 from visits.models import Status
 from visits.web.admin import bp, forms
 from visits.web.admin.access import admin_required
-from visits.web.staff.pages import STATUS_LABELS
+from visits.web.staff.pages import STATUS_LABELS, within_reach
 
 REPORT_DEFAULT_DAYS = 30
 
 
 
 def _valid(field) -> date | None:
-    return field.data if not field.errors else None
+    """The field's day, moved within reach of today (9999-12-31 is the farthest day there is)."""
+    return within_reach(field.data, clock.now()) if field.data and not field.errors else None
 
 
 @bp.route("/reports")

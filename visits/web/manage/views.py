@@ -76,6 +76,24 @@ def confirm(token: str):
         )
     except booking.NotChangeable:
         flash(_("This appointment can no longer be confirmed."), "error")
+    except booking.LimitReached as exc:
+        flash(
+            _(
+                "Your reservation ran out, and this email address has %(limit)s other upcoming "
+                "appointments by now, the most one address can have. Please cancel one of them "
+                "before confirming this one.",
+                limit=exc.info.get("limit", settings.current().max_upcoming_per_email),
+            ),
+            "error",
+        )
+    except booking.BookingPaused:
+        flash(
+            _(
+                "Online booking is paused for this email address, because several appointments "
+                "were missed without cancelling. Please call us and we will find a time with you."
+            ),
+            "error",
+        )
     else:
         flash(_("Your appointment is confirmed. We have sent you the confirmation by email."), "success")
     return redirect(url_for("manage.show", token=token), code=303)

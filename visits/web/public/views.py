@@ -26,17 +26,18 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, or_, select
 
 from visits import settings
-from visits.booking import availability, catalogue, slot_cache
+from visits.booking import availability, catalogue, slot_cache, unverified
 from visits.booking import operations as booking
 from visits.booking.slots import Slot
 from visits.core import clock
-from visits.extensions import db, limiter
-from visits.models import Appointment, Service, Status
+from visits.extensions import db, limiter, retry_after
+from visits.models import Service
 from visits.web.public.forms import DetailsForm
 
 bp = Blueprint("public", __name__)
 
-SESSION_HOLD = "public_hold"  # id of the hold this browser just placed (check-inbox page)
+SESSION_HOLD = "public_hold"  # id of the hold this browser placed last (its own repeat)
+SESSION_ASKED = "public_asked"  # service, start and address the form was last sent with
 
 
 # -- formatting and the week of slots (shared with manage.py) ------------------------------
@@ -201,6 +202,7 @@ def index():
 
 
 @bp.get("/dienstleistungen/<slug>")
+@limiter.limit(lambda: settings.current().ratelimit_slots)
 def service(slug: str):
     """The slot picker: free slots of one week, one fieldset per day, radio buttons."""
     service = _active_service(slug)
@@ -234,62 +236,48 @@ def details(slug: str):
         language=form.language.data,
         note=form.note.data or "",
     )
+    own_hold = session.get(SESSION_HOLD)
     try:
-        result = booking.hold(service, start, citizen, now=now)
+        held = unverified.request_hold(
+            service, start, citizen, now=now, via="web", own_hold=own_hold if isinstance(own_hold, int) else None
+        )
     except booking.SlotUnavailable:
         problem = _("Sorry, this time has just been taken by someone else. Please choose another time.")
         return _details_page(service, form, start, problem=problem, slot_gone=True, status=409)
-    except booking.AlreadyBookedAtThisTime:
-        problem = _(
-            "You already have an appointment at this time. Please choose another time, "
-            "or cancel the other appointment with the link in its email."
-        )
-        return _details_page(service, form, start, problem=problem, status=409)
-    except booking.LimitReached as exc:
-        problem = _(
-            "This email address already has %(limit)s upcoming appointments, the most one "
-            "address can have. Please cancel one of them with the link in its email "
-            "before booking another.",
-            limit=exc.info.get("limit", settings.current().max_upcoming_per_email),
-        )
-        return _details_page(service, form, start, problem=problem, status=409)
-    except booking.BookingPaused as exc:
-        until = exc.info.get("paused_until")
-        problem = _(
-            "Online booking is paused for this email address until %(date)s, because "
-            "several appointments were missed without cancelling. Please call us and we "
-            "will find a time with you.",
-            date=local_date(until.astimezone(availability.zone()).date()) if until else "",
-        )
-        return _details_page(service, form, start, problem=problem, status=409)
     except booking.InvalidCitizen as exc:
         field = getattr(form, exc.info.get("field", ""), None) or form.name
         field.errors = [*field.errors, _("Please check this entry.")]
         return _details_page(service, form, start, status=422)
-    session[SESSION_HOLD] = result.appointment.id
+    # The same page whatever the address already has: what it has is told by mail to
+    # whoever reads that mailbox (visits.booking.unverified).
+    if held is not None:
+        session[SESSION_HOLD] = held.id
+    session[SESSION_ASKED] = {
+        "service": service.slug,
+        "start": slot_value(start),
+        "email": (form.email.data or "").strip()[:320],
+        # a new hold's end; the same time is shown when none was placed
+        "until": slot_value(now + timedelta(minutes=settings.current().hold_minutes)),
+    }
     return redirect(url_for("public.check_inbox"), code=303)
 
 
 @bp.get("/buchen/postfach")
 def check_inbox():
-    """After the hold: look for the mail and confirm within HOLD_MINUTES."""
-    appointment = None
-    held_id = session.get(SESSION_HOLD)
-    if isinstance(held_id, int):
-        appointment = db.session.get(Appointment, held_id)
-        if appointment is not None and appointment.anonymised_at is not None:
-            appointment = None
+    """After the form: look for the mail. It says the same whether a hold was placed or the
+    address could not have one (the mail tells which), so only what was asked is shown."""
+    asked = session.get(SESSION_ASKED)
     info = None
-    if appointment is not None:
-        language = page_language()
-        info = {
-            "service": appointment.service.name(language),
-            "when": local_when(appointment.start_at),
-            "email": appointment.citizen_email,
-            "held": appointment.status == Status.HELD,
-            "confirmed": appointment.status == Status.CONFIRMED,
-            "until": local_time(appointment.hold_expires_at) if appointment.hold_expires_at else None,
-        }
+    if isinstance(asked, dict):
+        service = catalogue.active_service(str(asked.get("service", "")))
+        start = parse_start(asked.get("start"))
+        if service is not None and start is not None:
+            info = {
+                "service": service.name(page_language()),
+                "when": local_when(start),
+                "email": str(asked.get("email", "")),
+                "until": local_time(until) if (until := parse_start(asked.get("until"))) else None,
+            }
     return render_template(
         "public/check_inbox.html", info=info, hold_minutes=settings.current().hold_minutes
     )
@@ -321,8 +309,9 @@ def too_many(error):
                 "Too many booking requests have come from your connection. Please wait "
                 "a while (up to an hour) and send the form again; what you typed is kept."
             )
-            return _details_page(service, form, start, problem=problem, status=429)
-    return render_template("public/refused.html", reason="rate"), 429
+            body, status = _details_page(service, form, start, problem=problem, status=429)
+            return body, status, {"Retry-After": retry_after()}
+    return render_template("public/refused.html", reason="rate"), 429, {"Retry-After": retry_after()}
 
 
 @bp.errorhandler(CSRFError)

@@ -14,7 +14,7 @@ from visits.clerks import conflicts as clerk_conflicts
 from visits.core import clock
 from visits.models import Appointment, Status
 from visits.web.staff import bp, forms
-from visits.web.staff.pages import booking_message, lang, me, parse_day, status_label, today
+from visits.web.staff.pages import booking_message, lang, me, parse_day, row_id, status_label, today
 
 OUTCOMES = {"attended": Status.ATTENDED, "no_show": Status.NO_SHOW}
 
@@ -38,7 +38,7 @@ def agenda():
     if user.is_admin:
         clerks = clerk_agenda.staff_by_name()
         chosen = request.args.get("clerk", "")
-        clerk_id = int(chosen) if chosen.isdigit() else None
+        clerk_id = row_id(chosen)
     return render_template(
         "staff/agenda.html",
         view=view,

@@ -4,7 +4,7 @@ and the step after a change to hours or absences."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import flash, redirect, url_for
 from flask_babel import format_date, format_time, get_locale, gettext
@@ -36,6 +36,13 @@ STAFFING_MESSAGES = {
     "times_required": _l("For an absence of some hours, enter both times."),
     "wrong_password": _l("The current password is not correct."),
     "password_too_short": _l("The new password is too short."),
+    "password_too_long": _l("The new password is too long."),
+    "password_too_common": _l(
+        "This password is too easy to guess: it is a common password, a word, a name or a pattern. "
+        "Choose a longer one, e.g. several unrelated words."
+    ),
+    "password_unchanged": _l("Choose a password different from the current one."),
+    "too_many_tries": _l("Too many attempts. Please wait a few minutes and try again."),
 }
 
 # What the booking use cases refuse (BookingError), by refusal code.
@@ -53,6 +60,10 @@ CALENDAR_FILE_MESSAGES = {
     "no_events": _l("The file contains no events."),
     "events_unreadable": _l("The events in the file could not be read."),
     "too_many_events": _l("The file contains too many events."),
+    "repeats_too_often": _l(
+        "An event in the file repeats too often (every minute or second, or for too many years). "
+        "Please export only the coming months."
+    ),
 }
 
 
@@ -114,12 +125,33 @@ def today(now: datetime) -> date:
     return clock.local(now, availability.zone()).date()
 
 
+# How far from today a page of days may go: far enough for any real planning or look back,
+# near enough that a week on either side (or a day's end in UTC) stays a valid date; a
+# request for 9999-12-31 or 0001-01-01 shows the nearest day in reach instead of failing.
+DAYS_IN_REACH = timedelta(days=366 * 20)
+
+
+def within_reach(day: date, now: datetime) -> date:
+    """``day``, or the nearest day within twenty years of today."""
+    here = today(now)
+    return min(max(day, here - DAYS_IN_REACH), here + DAYS_IN_REACH)
+
+
 def parse_day(value: str | None, now: datetime) -> date:
-    """A day from the query (YYYY-MM-DD); today if there is none or it is unreadable."""
+    """A day from the query (YYYY-MM-DD); today if there is none or it is unreadable, the
+    nearest day in reach if it is too far off."""
     try:
-        return date.fromisoformat(value) if value else today(now)
+        day = date.fromisoformat(value) if value else today(now)
     except ValueError:
         return today(now)
+    return within_reach(day, now)
+
+
+def row_id(value: str | None) -> int | None:
+    """A database id from the query: digits that fit the database's 64-bit integers."""
+    if not value or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)
 
 
 def changed(message: str, endpoint: str, *, now: datetime):

@@ -1,0 +1,104 @@
+"""The outbox keeps no secret: after a citizen's whole journey (hold, confirm, reminder,
+reschedule, cancel), with every mail delivered to a real SMTP server, a copy of the
+database holds no link that opens the appointment's manage page or join page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from visits.booking import links
+from visits.booking import operations as booking
+from visits.extensions import db
+from visits.mail import compose as mail
+from visits.mail import outbox, reminders
+from visits.models import OutboxMessage
+
+from .. import days
+from ..conftest import berlin
+from ..factories import HOUSING_BENEFIT
+
+MONDAY = days.BOOKING_MONDAY
+NOW = berlin(MONDAY - timedelta(days=7), 9)
+
+# Anything that looks like a token on one of the citizen's pages, however it is encoded.
+TOKEN_LIKE = re.compile(r"[A-Za-z0-9_-]{40,}")
+
+
+@pytest.fixture
+def video_service(factories):
+    service = factories.service(**HOUSING_BENEFIT)
+    factories.clerk([service])
+    return service
+
+
+def deliver(smtp_server, total: int, now):
+    outbox.deliver_due(now=now)
+    return smtp_server.wait_for(total)
+
+
+def texts(message) -> str:
+    return "\n".join(
+        part.get_content() if part.get_content_maintype() == "text" else part.get_content().decode()
+        for part in message.walk()
+        if not part.is_multipart()
+    )
+
+
+def database_dump() -> str:
+    """Every column of every row of every table, as a read-only copy would show them."""
+    db.session.expire_all()
+    return "\n".join(
+        repr(tuple(row)) for table in db.metadata.sorted_tables for row in db.session.execute(table.select())
+    )
+
+
+def test_after_a_whole_journey_no_table_holds_a_working_link(client, smtp_server, video_service, factories):
+    citizen = factories.citizen(name="Erika Mustermann")
+    appointment = booking.hold(video_service, berlin(MONDAY, 8), citizen, now=NOW).appointment
+    booking.confirm(appointment, now=NOW + timedelta(minutes=2))
+    start = appointment.start_at
+    mail.enqueue(
+        "reminder", appointment, now=start - timedelta(hours=24),
+        dedupe_key=reminders.dedupe_key(appointment, timedelta(hours=24)),
+    )
+    db.session.commit()
+    deliver(smtp_server, 3, start - timedelta(hours=24))
+    booking.reschedule(appointment, berlin(MONDAY, 10), now=start - timedelta(hours=23))
+    booking.cancel(appointment, now=start - timedelta(hours=22))
+    received = deliver(smtp_server, 5, start - timedelta(hours=21))
+
+    manage = links.derive_token("manage", appointment.uid)
+    join = links.derive_token("join", appointment.uid)
+    # the citizen got the working links: they are in the mails, and they open the pages
+    delivered = "\n".join(texts(message) for message in received)
+    assert links.manage_url(appointment) in delivered and links.join_url(appointment) in delivered
+    assert client.get(f"/termin/{manage}").status_code == 200
+
+    rows = db.session.scalars(select(OutboxMessage)).all()
+    assert len(rows) == 5 and all(row.status == "sent" for row in rows)
+    dump = database_dump()
+    assert manage not in dump and join not in dump
+    assert "/termin/" not in dump and "/video/" not in dump
+    assert outbox.MANAGE_LINK in dump  # the rows keep the message, with placeholders
+    for candidate in set(TOKEN_LIKE.findall(dump)):
+        assert links.by_manage_token(candidate) is None and links.by_join_token(candidate) is None
+
+
+def test_a_queued_mail_holds_placeholders_and_is_sent_with_the_links(smtp_server, video_service, factories):
+    appointment = booking.hold(video_service, berlin(MONDAY, 8), factories.citizen(), now=NOW).appointment
+    booking.confirm(appointment, now=NOW)
+    (row,) = [r for r in db.session.scalars(select(OutboxMessage)) if r.kind == "confirmation"]
+    assert links.derive_token("manage", appointment.uid) not in row.body
+    assert links.derive_token("join", appointment.uid) not in row.body
+
+    sent = outbox.as_sent(row)
+    assert outbox.MANAGE_LINK not in sent and outbox.JOIN_LINK not in sent
+    received = deliver(smtp_server, 2, NOW)
+    (confirmation,) = [m for m in received if m["Message-ID"] == row.message_id]
+    body = texts(confirmation)
+    assert links.manage_url(appointment) in body and links.join_url(appointment) in body
+    assert "link.invalid" not in body
