@@ -10,6 +10,7 @@ of the code reads.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -65,6 +66,34 @@ def check_secret_key(secret_key: str, public_base_url: str) -> None:
         raise InsecureSecretKey("SECRET_KEY is a published placeholder: set a random one (see .env.example)")
     if len(secret_key.encode()) < MIN_SECRET_KEY_BYTES:
         raise InsecureSecretKey(f"SECRET_KEY must have at least {MIN_SECRET_KEY_BYTES} bytes in production")
+
+
+class InvalidJitsiSetting(RuntimeError):
+    """JITSI_DOMAIN or JITSI_SUBJECT that no Jitsi deployment would accept in a token."""
+
+
+def jitsi_subject(domain: str, subject: str = "") -> str:
+    """The token's ``sub``: Jitsi's domain verification compares it with the bare domain,
+    or with the tenant when rooms live under one (``meet.stadt.example/tenant1/room``).
+
+    Derived from JITSI_DOMAIN when JITSI_SUBJECT is empty, so a scheme or a trailing slash
+    there does no harm ("https://meet.stadt.example/" -> "meet.stadt.example",
+    "meet.stadt.example/tenant1" -> "tenant1", JaaS "8x8.vc/vpaas-magic-cookie-…" -> the
+    tenant); an explicit JITSI_SUBJECT must already be bare (a name, or "*")."""
+    if subject.strip():
+        subject = subject.strip()
+        if subject != "*" and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", subject):
+            raise InvalidJitsiSetting(
+                f"JITSI_SUBJECT {subject!r} must be the bare Jitsi domain or tenant (no scheme, slash or path)"
+            )
+        return subject
+    bare = domain.strip().removeprefix("https://").removeprefix("http://").strip("/")
+    host, _, path = bare.partition("/")
+    tenant = path.split("/", 1)[0]
+    derived = tenant or host
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.:-]*", derived):
+        raise InvalidJitsiSetting(f"JITSI_DOMAIN {domain!r} is not a host name with an optional tenant path")
+    return derived.split(":", 1)[0] if not tenant else derived
 
 
 def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str, Any]:
@@ -133,7 +162,11 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "JITSI_APP_ID": jitsi_app_id,
         "JITSI_APP_SECRET": get("JITSI_APP_SECRET", ""),
         "JITSI_AUDIENCE": get("JITSI_AUDIENCE") or jitsi_app_id,
-        "JITSI_SUBJECT": get("JITSI_SUBJECT") or jitsi_domain,
+        # Empty: derived from JITSI_DOMAIN when the app starts (``jitsi_subject``).
+        "JITSI_SUBJECT": get("JITSI_SUBJECT", ""),
+        # The person's email in the token: off, since the Jitsi web app then asks Gravatar
+        # (a third party) for a picture, and Jitsi's own logs keep what the token holds.
+        "JITSI_TOKEN_EMAIL": _bool(get("JITSI_TOKEN_EMAIL", "false")),
         "JITSI_PRIVATE_KEY_FILE": get("JITSI_PRIVATE_KEY_FILE", ""),
         "JITSI_KEY_ID": get("JITSI_KEY_ID", ""),
         "JITSI_OPENS_MINUTES_BEFORE": int(get("JITSI_OPENS_MINUTES_BEFORE", "10")),

@@ -82,6 +82,7 @@ class Settings:
     jitsi_opens_minutes_before: int
     jitsi_grace_minutes_after: int
     jitsi_token_minutes: int
+    jitsi_token_email: bool  # the person's email in the token (Gravatar); off by default
     # staff sessions and passwords
     staff_session_idle_minutes: int
     staff_session_max_hours: int

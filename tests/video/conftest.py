@@ -60,7 +60,7 @@ def at(moment: datetime):
 
 
 def token_from(location: str) -> str:
-    prefix, _, token = location.partition("?jwt=")
+    prefix, _, token = location.partition("#jwt=")  # the fragment: never sent to a server
     assert prefix.startswith("https://") and token, location
     return token
 

@@ -228,7 +228,7 @@ def clerk_join(client, appointment, when, user=None):
 def test_clerk_joins_the_same_room_as_moderator(client, appointment, clerk):
     response = clerk_join(client, appointment, OPENS, clerk)
     assert response.status_code == 303
-    assert response.headers["Location"].startswith(f"https://{DOMAIN}/{appointment.room}?jwt=")
+    assert response.headers["Location"].startswith(f"https://{DOMAIN}/{appointment.room}#jwt=")
     claims = JitsiServer().admits(token_from(response.headers["Location"]), appointment.room, OPENS)
     user = claims["context"]["user"]
     assert user["moderator"] is True

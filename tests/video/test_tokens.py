@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
+from config import InvalidJitsiSetting, jitsi_subject
+from visits import create_app
 from visits.booking import links
 from visits.booking import operations as booking
 from visits.extensions import db
@@ -48,7 +50,8 @@ def test_join_redirects_to_the_room_with_a_token_the_server_admits(client, appoi
     response = press_join(client, appointment, START)
     assert response.status_code == 303
     location = response.headers["Location"]
-    assert location.startswith(f"https://{DOMAIN}/{appointment.room}?jwt=")
+    assert location.startswith(f"https://{DOMAIN}/{appointment.room}#jwt=")
+    assert "?" not in location  # nothing of the token reaches the Jitsi host's access log
     claims = SERVER.admits(token_from(location), appointment.room, START)
     assert claims is not None
     assert claims["room"] == appointment.room  # token-room: exactly this room, never "*"
@@ -67,7 +70,7 @@ def test_citizen_token_names_the_citizen_and_is_not_moderator(client, appointmen
     token = token_from(press_join(client, appointment, START).headers["Location"])
     user = jwt.decode(token, options={"verify_signature": False})["context"]["user"]
     assert user["name"] == "Erika Mustermann"
-    assert user["email"] == "erika@example.org"
+    assert "email" not in user  # unless JITSI_TOKEN_EMAIL: jitsi-meet would ask Gravatar
     assert user["moderator"] is False  # token-user
     assert user["lobby"] is True  # token-lobby: waits in the lobby where the deployment supports it
     assert "erika" not in user["id"] and "@" not in user["id"]  # stable id, not the email
@@ -163,7 +166,7 @@ def test_each_citizen_gets_a_token_for_their_own_room_and_name(client, factories
     other = book(factories, service, START + timedelta(minutes=30), name="Max Muster")
     mine = SERVER.admits(token_from(press_join(client, appointment, START).headers["Location"]), appointment.room, START)
     theirs_location = press_join(client, other, START + timedelta(minutes=30)).headers["Location"]
-    assert theirs_location.startswith(f"https://{DOMAIN}/{other.room}?")
+    assert theirs_location.startswith(f"https://{DOMAIN}/{other.room}#jwt=")
     theirs = SERVER.admits(token_from(theirs_location), other.room, START + timedelta(minutes=30))
     assert mine["context"]["user"]["name"] == "Erika Mustermann"
     assert theirs["context"]["user"]["name"] == "Max Muster"
@@ -303,3 +306,47 @@ def test_confirmation_mail_links_to_our_join_page_not_to_jitsi(appointment):
     )
     assert f"https://visits.test/video/{links.join_token(appointment)}" in texts
     assert appointment.room not in texts and DOMAIN not in texts and "jwt" not in texts
+
+
+# -- the subject (sub) and the email, as a Jitsi deployment reads them ------------------------
+
+
+@pytest.mark.parametrize(
+    ("domain", "subject"),
+    [
+        ("meet.stadt.example", "meet.stadt.example"),
+        ("https://meet.stadt.example/", "meet.stadt.example"),
+        ("meet.stadt.example:8443", "meet.stadt.example"),
+        ("meet.stadt.example/tenant1", "tenant1"),
+        ("https://meet.stadt.example/tenant1/", "tenant1"),
+        ("8x8.vc/vpaas-magic-cookie-0123abcd", "vpaas-magic-cookie-0123abcd"),
+    ],
+)
+def test_the_subject_is_the_bare_domain_or_the_tenant(app_config, domain, subject):
+    """Jitsi's domain verification (on by default) refuses a token whose sub carries a
+    scheme, a slash or the tenant's path: "Room and token mismatched"."""
+    app_config["JITSI_DOMAIN"] = domain
+    app_config["JITSI_SUBJECT"] = ""
+    app = create_app(app_config)
+    assert app.config["JITSI_SUBJECT"] == subject
+
+
+@pytest.mark.parametrize("subject", ["https://meet.stadt.example", "meet.stadt.example/", "meet stadt"])
+def test_an_explicit_subject_that_jitsi_would_refuse_stops_the_start(app_config, subject):
+    app_config["JITSI_SUBJECT"] = subject
+    with pytest.raises(InvalidJitsiSetting, match="JITSI_SUBJECT"):
+        create_app(app_config)
+
+
+def test_a_tenant_room_url_keeps_the_tenant_and_signs_with_it(reconfigure, client, appointment):
+    domain = "https://meet.stadt.example/tenant1/"
+    reconfigure(JITSI_DOMAIN=domain, JITSI_SUBJECT=jitsi_subject(domain))
+    location = press_join(client, appointment, START).headers["Location"]
+    assert location.startswith(f"https://meet.stadt.example/tenant1/{appointment.room}#jwt=")
+    assert jwt.decode(token_from(location), options={"verify_signature": False})["sub"] == "tenant1"
+
+
+def test_the_email_goes_into_tokens_only_when_asked_for(reconfigure, client, appointment):
+    reconfigure(JITSI_TOKEN_EMAIL=True)
+    token = token_from(press_join(client, appointment, START).headers["Location"])
+    assert jwt.decode(token, options={"verify_signature": False})["context"]["user"]["email"] == "erika@example.org"

@@ -211,9 +211,11 @@ def claims(
     """The JWT payload for one person entering this appointment's room (docs/checklist.md:
     token-issuer-audience, token-subject, token-room, token-window, token-user, token-lobby).
 
-    ``lobby``/``lobby_bypass``/``affiliation`` serve deployments with the contrib plugins
-    token_lobby_ondemand, token_lobby_bypass and token_affiliation: the citizen waits in
-    the lobby, the clerk (moderator) admits them. Deployments without them ignore the keys."""
+    ``context.user.lobby`` (citizen) and ``affiliation``/``moderator`` (clerk) are what the
+    prosody modules of deploy/jitsi/ read: token_lobby_ondemand opens the room's lobby for
+    the citizen (persistent_lobby keeps it while the room is empty) and lets everyone
+    without the flag pass; token_affiliation makes the clerk owner. The email goes in only
+    with JITSI_TOKEN_EMAIL (jitsi-meet would fetch a Gravatar picture with it)."""
     if not appointment.room:
         raise ValueError("not a video appointment")
     config = settings.current()
@@ -224,11 +226,9 @@ def claims(
         "moderator": moderator,
         "affiliation": "owner" if moderator else "member",
     }
-    if email:
+    if email and config.jitsi_token_email:
         user["email"] = email
-    if moderator:
-        user["lobby_bypass"] = True
-    else:
+    if not moderator:
         user["lobby"] = True
     return {
         "iss": config.jitsi_app_id,
@@ -259,13 +259,16 @@ def mint(appointment: Appointment, *, now: datetime, **person: Any) -> str:
 
 
 def room_url(appointment: Appointment, token: str | None = None) -> str:
-    """https://JITSI_DOMAIN/ROOM, with ``?jwt=`` when there is a token.
+    """https://JITSI_DOMAIN/ROOM, with ``#jwt=`` when there is a token.
 
-    JITSI_DOMAIN may carry a tenant path (``8x8.vc/vpaas-magic-cookie-…``) for JaaS."""
-    domain = settings.current().jitsi_domain.strip().strip("/")
-    domain = domain.removeprefix("https://").removeprefix("http://")
+    The token goes in the fragment, which a browser never sends to a server: it stays out
+    of the Jitsi host's access log and of any proxy's (jitsi-meet reads it from there as
+    from the query). JITSI_DOMAIN may carry a scheme, a trailing slash and a tenant path
+    (``8x8.vc/vpaas-magic-cookie-…`` for JaaS)."""
+    domain = settings.current().jitsi_domain.strip()
+    domain = domain.removeprefix("https://").removeprefix("http://").strip("/")
     url = f"https://{domain}/{quote(appointment.room or '', safe='')}"
-    return f"{url}?jwt={token}" if token else url
+    return f"{url}#jwt={token}" if token else url
 
 
 def entry_for_citizen(appointment: Appointment, now: datetime) -> Entry:
