@@ -167,6 +167,8 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         # The person's email in the token: off, since the Jitsi web app then asks Gravatar
         # (a third party) for a picture, and Jitsi's own logs keep what the token holds.
         "JITSI_TOKEN_EMAIL": _bool(get("JITSI_TOKEN_EMAIL", "false")),
+        # Bearer token Prosody's event_sync sends with presence events; empty: no presence.
+        "JITSI_EVENTS_TOKEN": get("JITSI_EVENTS_TOKEN", ""),
         "JITSI_PRIVATE_KEY_FILE": get("JITSI_PRIVATE_KEY_FILE", ""),
         "JITSI_KEY_ID": get("JITSI_KEY_ID", ""),
         "JITSI_OPENS_MINUTES_BEFORE": int(get("JITSI_OPENS_MINUTES_BEFORE", "10")),

@@ -83,6 +83,7 @@ class Settings:
     jitsi_grace_minutes_after: int
     jitsi_token_minutes: int
     jitsi_token_email: bool  # the person's email in the token (Gravatar); off by default
+    jitsi_events_token: str  # event_sync's bearer token; empty: presence is not reported
     # staff sessions and passwords
     staff_session_idle_minutes: int
     staff_session_max_hours: int

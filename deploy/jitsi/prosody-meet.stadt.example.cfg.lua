@@ -96,3 +96,16 @@ Component "internal.auth.meet.stadt.example" "muc"
 
 Component "focus.meet.stadt.example" "client_proxy"
     target_address = "focus@auth.meet.stadt.example"
+
+-- Presence for Visits (mod_event_sync_component.lua from jitsi-contrib/prosody-plugins, copied to
+-- the plugins folder): one instance reports the rooms, one the lobbies, each to its own address.
+-- The token is JITSI_EVENTS_TOKEN; the no-show job and the clerk's agenda use what they report.
+Component "esync.meet.stadt.example" "event_sync_component"
+    muc_component = "conference.meet.stadt.example"
+    api_prefix = "https://termine.stadt.example/jitsi/presence/room"
+    api_headers = { ["Authorization"] = "Bearer <JITSI_EVENTS_TOKEN>"; }
+
+Component "esync-lobby.meet.stadt.example" "event_sync_component"
+    muc_component = "lobby.meet.stadt.example"
+    api_prefix = "https://termine.stadt.example/jitsi/presence/lobby"
+    api_headers = { ["Authorization"] = "Bearer <JITSI_EVENTS_TOKEN>"; }

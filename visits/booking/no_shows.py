@@ -1,10 +1,11 @@
 """No-shows: judged automatically for video appointments, and a gentle policy for repeats.
 
-A confirmed video appointment becomes ``no_show`` when its end plus NO_SHOW_GRACE_MINUTES
-has passed, the citizen never pressed "join", the clerk has not marked it, and the clerk
-was there (joined the room): if the clerk did not turn up either, the citizen is not to
-blame, and the clerk marks it. On-site appointments leave no join data: only the clerk can
-judge them. The job goes through ``booking.mark``, so the ``no_show`` event is announced
+Once a confirmed video appointment's end plus NO_SHOW_GRACE_MINUTES has passed and the
+clerk has not marked it, the job judges it if the clerk was there: if the clerk did not
+turn up, the citizen is not to blame, and the clerk marks it. With presence from Jitsi
+(JITSI_EVENTS_TOKEN, ``visits.video.presence``) it goes by who was really in the room and
+the lobby and also marks calls ``attended``; without, by the join buttons (``sweep``).
+On-site appointments leave no join data: only the clerk can judge them. The job goes through ``booking.mark``, so the ``no_show`` event is announced
 (the citizen gets a friendly mail with a link to book again) as when a clerk marks it.
 
 Repeated no-shows (NO_SHOW_PAUSE_AFTER within NO_SHOW_WINDOW_DAYS, default 2 in 90 days)
@@ -27,7 +28,8 @@ from visits.booking import operations as booking
 from visits.core import audit
 from visits.core.events import Change
 from visits.extensions import db, transaction
-from visits.models import Appointment, BookingPause, JoinEvent, StaffUser, Status
+from visits.models import Appointment, BookingPause, JoinEvent, RoomPresence, StaffUser, Status
+from visits.video import presence
 
 log = logging.getLogger(__name__)
 
@@ -41,32 +43,59 @@ def _joined(role: str):
     return exists().where(JoinEvent.appointment_id == Appointment.id, JoinEvent.role == role)
 
 
+def _in_room(who: str):
+    return exists().where(
+        RoomPresence.appointment_id == Appointment.id, RoomPresence.who == who, RoomPresence.place == "room"
+    )
+
+
 def sweep(*, now: datetime, batch_size: int = BATCH_SIZE) -> int:
-    """Mark the video appointments nobody turned up to; returns how many were marked."""
+    """Mark the video appointments that are over and can be judged; returns how many.
+
+    With presence from Jitsi (``visits.video.presence``): a call the clerk was in is
+    ``attended`` when the citizen was in it with them, ``no_show`` when the citizen never
+    came, not even to the lobby (pressing "join" is not coming); a citizen who waited in
+    the lobby and was never let in is left to the clerk, as is any call the clerk never
+    entered. Without presence: ``no_show`` when the clerk joined and the citizen never
+    pressed "join"."""
     grace = timedelta(minutes=settings.current().no_show_grace_minutes)
+    by_presence = presence.enabled()
+    over = [
+        Appointment.status == Status.CONFIRMED,
+        Appointment.room.is_not(None),
+        Appointment.end_at <= now - grace,
+        Appointment.marked_at.is_(None),
+    ]
+    if by_presence:
+        over.append(_in_room("clerk"))
+    else:
+        over += [
+            Appointment.citizen_joined_at.is_(None),
+            ~_joined("citizen"),
+            or_(Appointment.clerk_joined_at.is_not(None), _joined("clerk")),
+        ]
     with transaction():  # a short read: each candidate is locked and checked on its own
         ids = db.session.scalars(
-            select(Appointment.id)
-            .where(
-                Appointment.status == Status.CONFIRMED,
-                Appointment.room.is_not(None),
-                Appointment.end_at <= now - grace,
-                Appointment.marked_at.is_(None),
-                Appointment.citizen_joined_at.is_(None),
-                ~_joined("citizen"),
-                or_(Appointment.clerk_joined_at.is_not(None), _joined("clerk")),
-            )
-            .order_by(Appointment.end_at, Appointment.id)
-            .limit(batch_size)
+            select(Appointment.id).where(*over).order_by(Appointment.end_at, Appointment.id).limit(batch_size)
         ).all()
-    marked = 0
-    for appointment_id in ids:
-        marked += _mark_one(appointment_id, now)
-    return marked
+    decide = _by_presence if by_presence else _by_join_buttons
+    return sum(_mark_one(appointment_id, now, decide) for appointment_id in ids)
 
 
-def _mark_one(appointment_id: int, now: datetime) -> int:
-    """Lock the row (a second worker skips it), check again, mark it in the same transaction."""
+def _by_join_buttons(appointment: Appointment, now: datetime) -> Status | None:
+    return Status.NO_SHOW if appointment.citizen_joined_at is None else None  # a late join counts
+
+
+def _by_presence(appointment: Appointment, now: datetime) -> Status | None:
+    if presence.together(appointment.id, now=now) >= presence.TOGETHER_AT_LEAST:
+        return Status.ATTENDED
+    if not presence.came(appointment.id, "citizen"):
+        return Status.NO_SHOW
+    return None  # came, but not into the call with the clerk: the clerk knows why
+
+
+def _mark_one(appointment_id: int, now: datetime, decide) -> int:
+    """Lock the row (a second worker skips it), decide again, mark it in the same transaction."""
     with transaction():
         appointment = db.session.scalar(
             select(Appointment)
@@ -74,17 +103,19 @@ def _mark_one(appointment_id: int, now: datetime) -> int:
                 Appointment.id == appointment_id,
                 Appointment.status == Status.CONFIRMED,
                 Appointment.marked_at.is_(None),
-                Appointment.citizen_joined_at.is_(None),
             )
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )
         if appointment is None:
-            return 0  # another worker (or the clerk, or a late join) was first
+            return 0  # another worker (or the clerk) was first
+        outcome = decide(appointment, now)
+        if outcome is None:
+            return 0
         try:
-            booking.mark(appointment, Status.NO_SHOW, by=None, now=now)  # commits, releases the lock
+            booking.mark(appointment, outcome, by=None, now=now)  # commits, releases the lock
         except booking.BookingError as exc:  # changed in between: leave it to the clerk
-            log.warning("appointment %s not marked as no-show: %s", appointment_id, exc.code)
+            log.warning("appointment %s not marked %s: %s", appointment_id, outcome, exc.code)
             return 0
     return 1
 

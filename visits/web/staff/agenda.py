@@ -7,16 +7,29 @@ from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from visits.booking import operations as booking
 from visits.clerks import agenda as clerk_agenda
 from visits.clerks import conflicts as clerk_conflicts
 from visits.core import clock
 from visits.models import Appointment, Status
+from visits.video import presence
 from visits.web.staff import bp, forms
 from visits.web.staff.pages import booking_message, lang, me, parse_day, row_id, status_label, today
 
 OUTCOMES = {"attended": Status.ATTENDED, "no_show": Status.NO_SHOW}
+
+# Shown under the status, in the citizen's row.
+WHEREABOUTS = {
+    presence.Where.IN_LOBBY: _l("Waiting in the lobby"),
+    presence.Where.IN_CALL: _l("In the call"),
+    presence.Where.LEFT: _l("Has left the call"),
+}
+
+
+def whereabouts_label(where: presence.Where) -> str:
+    return str(WHEREABOUTS.get(where, ""))
 
 
 @bp.get("/")
@@ -39,11 +52,16 @@ def agenda():
         clerks = clerk_agenda.staff_by_name()
         chosen = request.args.get("clerk", "")
         clerk_id = row_id(chosen)
+    days = clerk_agenda.agenda_days(clerk_id, first, last, lang())
+    video_ids = [item.id for entry in days for item in entry["appointments"] if item.is_video]
     return render_template(
         "staff/agenda.html",
         view=view,
         day=day,
-        days=clerk_agenda.agenda_days(clerk_id, first, last, lang()),
+        days=days,
+        # Where each citizen is, as Jitsi reports it (one query for the whole agenda).
+        whereabouts=presence.citizen_whereabouts(video_ids) if presence.enabled() else {},
+        whereabouts_label=whereabouts_label,
         previous=day - step,
         following=day + step,
         today=today(now),
