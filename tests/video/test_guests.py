@@ -177,11 +177,12 @@ def test_a_guest_can_be_invited_only_to_a_confirmed_video_appointment_not_yet_ov
     client, factories, appointment
 ):
     held = booking.hold(appointment.service, START + timedelta(hours=1), factories.citizen(), now=BOOKED_AT).appointment
-    page = invite(client, held)
-    assert "Ingrid" not in visible(page) or "eingeladen" not in visible(page)
+    refusal = "nur zu einem bestätigten Videotermin eingeladen werden"
+    assert refusal in visible(invite(client, held))  # not confirmed yet
     assert guests.active_guest(held) is None
-    assert invite(client, appointment, when=CLOSES).status_code == 200
+    assert refusal in visible(invite(client, appointment, when=CLOSES))  # the room has closed
     assert active(appointment) is None
+    assert "Ingrid Interpretin ist eingeladen" in visible(invite(client, appointment, when=START))  # during the call
 
 
 def test_removing_the_guest_kills_their_link_and_tells_them(client, smtp_server, appointment):
