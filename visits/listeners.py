@@ -4,7 +4,8 @@
 
 - an appointment change: the citizen's mail (``mail.notifications``), pending reminders
   withdrawn after a cancellation or a move (``mail.reminders``), the repeated no-show pause
-  (``booking.no_shows``), and the metrics counter (``ops.observability``);
+  (``booking.no_shows``), the guest's mail about a move or cancellation (``booking.guests``),
+  and the metrics counter (``ops.observability``);
 - a mail delivered or given up on, a scheduled job run: the metrics.
 
 Connecting is idempotent (blinker keys receivers by identity), so one app per test adds no
@@ -12,7 +13,7 @@ second receiver; the references are strong, as the receivers are module-level fu
 
 from __future__ import annotations
 
-from visits.booking import no_shows
+from visits.booking import guests, no_shows
 from visits.core.events import appointment_changed, job_ran, mail_delivered, mail_failed
 from visits.mail import notifications, reminders
 from visits.ops import observability
@@ -22,6 +23,7 @@ APPOINTMENT_RECEIVERS = (
     no_shows.on_appointment_changed,
     reminders.withdraw_pending,
     notifications.on_appointment_changed,
+    guests.on_appointment_changed,
 )
 
 

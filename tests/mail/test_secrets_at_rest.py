@@ -1,6 +1,7 @@
 """The outbox keeps no secret: after a citizen's whole journey (hold, confirm, reminder,
 reschedule, cancel), with every mail delivered to a real SMTP server, a copy of the
-database holds no link that opens the appointment's manage page or join page."""
+database holds no link that opens the appointment's manage page or join page, nor the join
+page of a guest (an interpreter) invited to it."""
 
 from __future__ import annotations
 
@@ -102,3 +103,26 @@ def test_a_queued_mail_holds_placeholders_and_is_sent_with_the_links(smtp_server
     body = texts(confirmation)
     assert links.manage_url(appointment) in body and links.join_url(appointment) in body
     assert "link.invalid" not in body
+
+
+def test_a_guests_link_is_kept_as_a_placeholder_and_mailed_working(client, smtp_server, video_service, factories):
+    from visits.booking import guests
+
+    appointment = booking.hold(video_service, berlin(MONDAY, 8), factories.citizen(), now=NOW).appointment
+    booking.confirm(appointment, now=NOW)
+    guest = guests.invite(
+        appointment, name="Ingrid Interpretin", email="ingrid@example.org", role="sign_language", now=NOW
+    )
+    booking.reschedule(appointment, berlin(MONDAY, 10), now=NOW + timedelta(hours=1))
+    received = deliver(smtp_server, 5, NOW + timedelta(hours=1))  # confirm request, confirmation, invitation, 2 moves
+
+    token = guests.guest_token(appointment.uid, guest.id)
+    to_guest = [m for m in received if m["To"].addresses[0].addr_spec == "ingrid@example.org"]
+    assert len(to_guest) == 2 and all(guests.guest_url(guest) in texts(m) for m in to_guest)
+    assert client.get(f"/video/{token}").status_code == 200
+
+    dump = database_dump()
+    assert token not in dump and "/video/" not in dump
+    assert outbox.guest_link(guest.id) in dump
+    for candidate in set(TOKEN_LIKE.findall(dump)):
+        assert guests.by_guest_token(candidate) is None and links.by_join_token(candidate) is None

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from visits.admin import api_keys
+from visits.booking import guests
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
@@ -53,6 +54,7 @@ CITIZEN_PHONE = "+49 211 5550199"
 CITIZEN_NOTE = "Gebaerdendolmetscherin erbeten"
 INTERNAL_NOTE = "Akte 4711 vertraulich"
 ABSENCE_REASON = "Zahnarzttermin Privat"
+GUEST_NAME = "Gisela Gebaerdendolmetsch"
 
 
 @dataclass
@@ -86,6 +88,10 @@ def world(app, factories) -> World:
     assert appointment.clerk_id == clerk_a.id
     appointment.internal_note = INTERNAL_NOTE
     db.session.commit()
+    # An interpreter invited to A's video appointment: B can neither see nor remove them.
+    guests.invite(
+        appointment, name=GUEST_NAME, email="gisela@example.org", role="sign_language", by=clerk_a, now=clock.now()
+    )
     # A's absence overlaps the appointment, so it is also on A's conflicts page.
     absence = factories.absence(clerk_a, berlin(monday, 8, 30), berlin(monday, 10), ABSENCE_REASON)
     hours = db.session.scalar(
@@ -114,6 +120,7 @@ def world(app, factories) -> World:
         CITIZEN_NOTE,
         INTERNAL_NOTE,
         ABSENCE_REASON,
+        GUEST_NAME,
         appointment.reference,
     )
     return World(clerk_a, clerk_b, admin, args, secrets, monday)
@@ -170,11 +177,13 @@ def test_walk_every_staff_and_admin_route(app, client, world):
     routes = staff_routes(app)
     endpoints = {endpoint for endpoint, _m, _r in routes}
     assert {"staff.agenda", "staff.appointment", "admin.index", "admin.staff", "join.clerk"} <= endpoints
+    assert {"staff.appointment_guest_invite", "staff.appointment_guest_remove"} <= endpoints
     assert len(routes) >= MINIMUM_WALKED, f"only {len(routes)} routes walked"
 
     # The check can fail: A sees A's appointment (the citizen's name) on A's own pages.
     own = _request(client, "GET", f"/staff/appointments/{world.args['appointment_id']}", world.clerk_a)
     assert own.status_code == 200 and CITIZEN_NAME in own.get_data(as_text=True)
+    assert GUEST_NAME in own.get_data(as_text=True)
 
     problems: list[str] = []
     walked = 0
@@ -214,6 +223,7 @@ def test_walk_every_staff_and_admin_route(app, client, world):
     db.session.expire_all()
     appointment = db.session.get(Appointment, world.args["appointment_id"])
     assert appointment.status == Status.CONFIRMED and appointment.internal_note == INTERNAL_NOTE
+    assert guests.active_guest(appointment).name == GUEST_NAME
     assert db.session.get(WeeklyHours, world.args["hours_id"]).end_time == time(11, 45)
     assert db.session.get(Absence, world.args["absence_id"]) is not None
     assert db.session.get(ApiKey, world.args["key_id"]).active

@@ -5,7 +5,8 @@ phone, the citizen's note, the clerk's internal note and the cancellation reason
 erased, the secret-link hashes are replaced by hashes of tokens nobody holds (so the links
 in old mails die), and ``anonymised_at`` is set. What statistics need stays: service,
 clerk, times, status, channel, language, join times. The mails queued for the appointment
-lose their bodies and recipient, and personal words in its audit details (a reason, a
+lose their bodies and recipient, a guest's name and address (an interpreter, a support
+person) are erased with the appointment's and their link dies, and personal words in its audit details (a reason, a
 note) are removed; who did what and when remains.
 
 No-show appointments keep their email address until the no-show window
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, or_, select, update
 
 from visits import settings
-from visits.booking import links
+from visits.booking import guests, links
 from visits.extensions import db, transaction
 from visits.models import Appointment, AuditEvent, BookingPause, OutboxMessage, Status
 
@@ -60,6 +61,7 @@ def anonymise_due(*, now: datetime, batch_size: int = BATCH_SIZE) -> int:
             for appointment in batch:
                 _anonymise(appointment, now)
             if batch:
+                guests.anonymise([a.id for a in batch], _dead_link_hash)
                 _forget_mails_and_details([a.id for a in batch])
         done += len(batch)
         if len(batch) < batch_size:

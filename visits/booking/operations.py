@@ -377,11 +377,11 @@ def record_join(
     *,
     now: datetime,
 ) -> JoinEvent:
-    """Someone pressed "join" on a video appointment: who (citizen or clerk) and when.
+    """Someone pressed "join" on a video appointment: who (citizen, clerk or guest) and when.
 
     Every press is a JoinEvent; ``citizen_joined_at``/``clerk_joined_at`` keep the first
     one. The no-show job reads them: a citizen who joined is not a no-show."""
-    if role not in ("citizen", "clerk"):
+    if role not in ("citizen", "clerk", "guest"):
         raise ValueError(role)
     with transaction():
         event = JoinEvent(

@@ -129,3 +129,25 @@ def join_offered(
     if not appointment.is_video or appointment.status not in JOINABLE:
         return False
     return now < join_window(appointment, opens_before=opens_before, grace_after=grace_after).closes_at
+
+
+# -- a guest in the video call (interpreter, support person) --------------------------------
+
+# How many guests an appointment may have at a time (the database holds the same limit).
+MAX_GUESTS = 1
+
+
+def guests_changeable(appointment: AppointmentLike, now: datetime, *, grace_after: timedelta) -> bool:
+    """A guest may be invited or removed for a confirmed video appointment that is upcoming
+    or whose room can still be entered (until the end of the grace time)."""
+    if not appointment.is_video or appointment.status != Status.CONFIRMED:
+        return False
+    return now < appointment.end_at + grace_after
+
+
+def can_invite(
+    appointment: AppointmentLike, now: datetime, *, active_guests: int, grace_after: timedelta
+) -> bool:
+    """One more person into the call: while guests may be changed, and only up to
+    ``MAX_GUESTS`` at a time."""
+    return guests_changeable(appointment, now, grace_after=grace_after) and active_guests < MAX_GUESTS

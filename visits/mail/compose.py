@@ -399,3 +399,102 @@ def enqueue_notice(
     message.add_alternative(html, subtype="html")
     message["Content-Language"] = language
     return outbox.add(message, kind=kind, dedupe_key=key, now=now)
+
+
+# -- mails to a guest of a video appointment (interpreter, support person) -------------------
+
+# The guest's kinds, and the template each is written with.
+GUEST_KINDS = {
+    "guest_invitation": "guest_invitation",
+    "guest_rescheduled": "guest_invitation",
+    "guest_removed": "guest_withdrawn",
+    "guest_cancelled": "guest_withdrawn",
+}
+
+
+def _guest_subject(kind: str, service: str, when_short: str) -> str:
+    subjects = {
+        "guest_invitation": gettext("Invitation to a video appointment: %(service)s, %(when)s"),
+        "guest_rescheduled": gettext("Video appointment moved: %(service)s, now %(when)s"),
+        "guest_removed": gettext("You are no longer invited: %(service)s, %(when)s"),
+        "guest_cancelled": gettext("Video appointment cancelled: %(service)s, %(when)s"),
+    }
+    return _one_line(subjects[kind] % {"service": service, "when": when_short}, 250)
+
+
+def _inviter(guest) -> str:
+    """Who invited the guest, as the mail says it (the citizen's name, or the city)."""
+    if guest.invited_by == "clerk":
+        clerk = guest.invited_by_staff
+        name = _one_line(clerk.name) if clerk is not None else ""
+        return gettext("%(name)s of the citizens' service", name=name) if name else gettext("the citizens' service")
+    return unlinked(_one_line(guest.appointment.citizen_name))
+
+
+def compose_guest(kind: str, guest, *, now: datetime, **extra) -> EmailMessage:
+    """The mail ``kind`` (one of ``GUEST_KINDS``) to ``guest``, in the language the inviter
+    chose. The join link is the outbox's placeholder for this guest (``outbox.guest_link``)."""
+    from visits.booking.guests import ROLE_LABELS
+
+    if kind not in GUEST_KINDS:
+        raise UnknownMailKind(kind)
+    address = deliverable_address(guest.email)
+    if not address:
+        raise ValueError("the guest has no email address that can be mailed")
+    appointment = guest.appointment
+    language = guest.language if guest.language in ("de", "en") else "de"
+    with force_locale(language):
+        when = _when(appointment, language)
+        context = {
+            "kind": kind,
+            "lang": language,
+            "name": unlinked(_one_line(guest.name)),
+            "role": str(ROLE_LABELS.get(guest.role, guest.role)),
+            "inviter": _inviter(guest),
+            "citizen": unlinked(_one_line(appointment.citizen_name)),
+            "service_name": appointment.service.name(language),
+            "reference": appointment.reference,
+            "join_url": outbox.guest_link(guest.id),
+            "opens_minutes": settings.current().jitsi_opens_minutes_before,
+            **when,
+        }
+        if extra.get("old_start") is not None:
+            old = extra["old_start"].astimezone(availability.zone())
+            context["old_when"] = gettext(
+                "%(date)s, %(start)s",
+                date=format_date(old.date(), "full", locale=language),
+                start=format_time(old.time(), "short", locale=language),
+            )
+        subject = _guest_subject(kind, context["service_name"], context["when_short"])
+        context["subject"] = subject
+        template = GUEST_KINDS[kind]
+        text = _render(f"mail/{template}.txt", context)
+        html = _render(f"mail/{template}.html", context)
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["From"] = _sender()
+    message.set_raw("To", address_header(Address(display_name=_one_line(guest.name, 300), addr_spec=address)))
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=message_id_domain())
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language
+    return message
+
+
+def enqueue_guest(kind: str, guest, *, now: datetime, **extra) -> OutboxMessage | None:
+    """Queue the mail ``kind`` to ``guest`` in the current transaction (no commit). None when
+    the guest cannot be mailed or the same mail was queued before: one invitation per
+    guest, one notice per move of the appointment, one farewell."""
+    if kind not in GUEST_KINDS:
+        raise UnknownMailKind(kind)
+    if not deliverable_address(guest.email):
+        return None
+    version = guest.appointment.sequence if kind == "guest_rescheduled" else 0
+    key = f"{kind}:{guest.id}:{version}"
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+        return None
+    message = compose_guest(kind, guest, now=now, **extra)
+    return outbox.add(message, kind=kind, dedupe_key=key, now=now, appointment=guest.appointment)

@@ -12,8 +12,10 @@ A row holds no secret link. The citizen's manage and join links open an appointm
 whoever has them, so the stored message carries ``MANAGE_LINK`` and ``JOIN_LINK`` in their
 place (dead addresses on the reserved ``.invalid`` domain); ``fill_links`` puts the real
 links in, derived again from SECRET_KEY and the appointment's UID, only on the copy that is
-handed to the mail server. A copy of the database, the admin's list of failed mails and
-a row kept after delivery open nothing."""
+handed to the mail server. A guest's join link (an interpreter, a support person) gets the
+same treatment: ``guest_link(id)`` stands in for it, and the real link is derived from the
+appointment's UID and that guest's id. A copy of the database, the admin's list of failed
+mails and a row kept after delivery open nothing."""
 
 from __future__ import annotations
 
@@ -49,6 +51,8 @@ LEASE = timedelta(minutes=5)
 # (compose breaks every dot in it), on a domain that never resolves (RFC 2606).
 MANAGE_LINK = "https://link.invalid/manage"
 JOIN_LINK = "https://link.invalid/join"
+GUEST_LINK = "https://link.invalid/guest/"  # followed by the guest's id (not a secret)
+_PLACEHOLDER = re.compile(r"https://link\.invalid/(?:manage|join|guest/[0-9]+)")
 
 # Parts are re-encoded as compose encodes them: 7-bit transfer encodings, CRLF.
 _FILL_POLICY = SMTP_POLICY.clone(cte_type="7bit")
@@ -72,9 +76,25 @@ def _filled_calendar(data: str, found: dict[str, str]) -> bytes:
     return b"\r\n".join(Contentline(_filled(line, found)).to_ical() for line in lines)
 
 
+def guest_link(guest_id: int) -> str:
+    """The placeholder of guest ``guest_id``'s join link."""
+    return f"{GUEST_LINK}{int(guest_id)}"
+
+
+def _link_for(placeholder: str, uid: str) -> str:
+    if placeholder == MANAGE_LINK:
+        return links.public_url("manage.show", token=links.derive_token("manage", uid))
+    if placeholder == JOIN_LINK:
+        return links.public_url("join.page", token=links.derive_token("join", uid))
+    from visits.booking.guests import guest_token  # guests imports the booking use cases
+
+    guest_id = int(placeholder.removeprefix(GUEST_LINK))
+    return links.public_url("join.page", token=guest_token(uid, guest_id))
+
+
 def fill_links(body: str, uid: str | None) -> str:
-    """The message as the citizen receives it: the placeholders replaced by the real
-    manage and join links of the appointment with ``uid``. Headers stay byte for byte."""
+    """The message as its recipient receives it: the placeholders replaced by the real
+    manage, join and guest links of the appointment with ``uid``. Headers stay byte for byte."""
     message = email.message_from_string(body, policy=_FILL_POLICY)
     found: dict[str, str] | None = None
     for part in message.walk():
@@ -85,15 +105,16 @@ def fill_links(body: str, uid: str | None) -> str:
             continue
         content = part.get_content()
         text = content.decode("utf-8") if isinstance(content, bytes) else content
-        if MANAGE_LINK not in _UNFOLD.sub("", text) and JOIN_LINK not in _UNFOLD.sub("", text):
+        placeholders = set(_PLACEHOLDER.findall(_UNFOLD.sub("", text)))
+        if not placeholders:
             continue
-        if found is None:
-            if not uid:
-                raise LinksUnavailable("the mail's appointment is gone")
-            found = {
-                MANAGE_LINK: links.public_url("manage.show", token=links.derive_token("manage", uid)),
-                JOIN_LINK: links.public_url("join.page", token=links.derive_token("join", uid)),
-            }
+        if not uid:
+            raise LinksUnavailable("the mail's appointment is gone")
+        found = found or {}
+        # Longest first: a guest's id 1 must not be filled inside the placeholder of id 12.
+        for placeholder in sorted(placeholders - found.keys(), key=len, reverse=True):
+            found[placeholder] = _link_for(placeholder, uid)
+        found = dict(sorted(found.items(), key=lambda item: len(item[0]), reverse=True))
         if content_type in ("text/plain", "text/html"):
             part.set_content(_filled(text, found), subtype=part.get_content_subtype(), charset="utf-8")
             continue

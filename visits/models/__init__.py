@@ -371,7 +371,7 @@ class JoinEvent(db.Model):
     appointment_id: Mapped[int] = mapped_column(
         ForeignKey("appointment.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[str] = mapped_column(String(10))  # citizen | clerk
+    role: Mapped[str] = mapped_column(String(10))  # citizen | clerk | guest
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -404,4 +404,5 @@ class LoginAttempt(db.Model):
     __table_args__ = (Index("ix_login_attempt_subject", "scope", "subject", "at"),)
 
 
+from visits.models.guests import AppointmentGuest, GuestRole  # noqa: E402,F401
 from visits.models.presence import RoomPresence  # noqa: E402,F401  (its own module: see there)

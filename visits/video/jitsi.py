@@ -199,6 +199,13 @@ def citizen_id(appointment: Appointment) -> str:
     return "citizen-" + digest.hexdigest()[:20]
 
 
+def guest_id(appointment: Appointment, guest: Any) -> str:
+    """A stable, opaque id for a guest of this appointment (never their email)."""
+    key = settings.current().secret_key.encode()
+    digest = hmac.new(key, f"jitsi-guest:{appointment.uid}:{guest.id}".encode(), hashlib.sha256)
+    return "guest-" + digest.hexdigest()[:20]
+
+
 def claims(
     appointment: Appointment,
     *,
@@ -287,6 +294,14 @@ def entry_for_clerk(appointment: Appointment, staff: StaffUser, now: datetime) -
     """Where a clerk's (or admin's) "join" leads: the same room, as moderator."""
     return _entry(
         appointment, now, user_id=f"staff-{staff.id}", name=staff.name, email=staff.email, moderator=True
+    )
+
+
+def entry_for_guest(appointment: Appointment, guest: Any, now: datetime) -> Entry:
+    """Where an invited guest's "join" leads (an interpreter, a support person): the same
+    room and window as the citizen, not moderator, waiting in the lobby."""
+    return _entry(
+        appointment, now, user_id=guest_id(appointment, guest), name=guest.name, email=guest.email, moderator=False
     )
 
 

@@ -2,7 +2,12 @@
 
 The mails link here, never to Jitsi: this page shows the appointment and whether its room
 is open; pressing "join" mints a fresh token (visits/video/jitsi.py), records the join and
-redirects to Jitsi. The token exists only in that redirect."""
+redirects to Jitsi. The token exists only in that redirect.
+
+An invited guest (interpreter, support person) has a link of their own to the same page
+(``/video/<their token>``): it shows their name, and "join" lets them into the same room
+as a non-moderator who waits in the lobby. A removed guest's link, and any guest link of a
+cancelled appointment, is the same 404 as a wrong link."""
 
 from __future__ import annotations
 
@@ -15,15 +20,15 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from visits import settings
-from visits.booking import availability, links
+from visits.booking import availability, guests, links
 from visits.booking import operations as booking
 from visits.clerks import agenda as clerk_agenda
 from visits.core import clock
 from visits.extensions import limiter
-from visits.models import Appointment
+from visits.models import Appointment, AppointmentGuest
 from visits.video import jitsi
 from visits.video.jitsi import State
-from visits.web.manage.views import by_link_or_404, link_lookups, too_many_lookups
+from visits.web.manage.views import link_lookups, too_many_lookups
 
 bp = Blueprint("join", __name__)
 bp.record_once(lambda setup: jitsi.log_status(setup.app))
@@ -44,25 +49,32 @@ def no_store(response):
 @bp.get("/video/<token>")
 @link_lookups  # one RATELIMIT_LINKS budget per address with the manage pages: no guessing
 def page(token: str):
-    appointment = by_link_or_404(links.by_join_token, token)
-    return _citizen_page(appointment, clock.now())
+    appointment, guest = _visitor_or_404(token)
+    return _citizen_page(appointment, clock.now(), guest=guest)
 
 
 @bp.post("/video/<token>")
 @link_lookups
 @limiter.limit("30 per minute")
 def enter(token: str):
-    """The citizen presses "join": into the room when it is open, else the page says why."""
-    appointment = by_link_or_404(links.by_join_token, token)
+    """The citizen (or their guest) presses "join": into the room when it is open, else the
+    page says why."""
+    appointment, guest = _visitor_or_404(token)
     now = clock.now()
     if not jitsi.can_join(appointment, now):
-        return _citizen_page(appointment, now, refused=True)
+        return _citizen_page(appointment, now, refused=True, guest=guest)
     try:
-        entry = jitsi.entry_for_citizen(appointment, now)
+        if guest is None:
+            entry = jitsi.entry_for_citizen(appointment, now)
+        else:
+            entry = jitsi.entry_for_guest(appointment, guest, now)
     except jitsi.JitsiNotConfigured as exc:
         log.error("Jitsi: cannot mint a token: %s", exc)
-        return _citizen_page(appointment, now, unavailable=True), 503
-    booking.record_join(appointment, "citizen", now=now)
+        return _citizen_page(appointment, now, unavailable=True, guest=guest), 503
+    if guest is None:
+        booking.record_join(appointment, "citizen", now=now)
+    else:
+        guests.record_guest_join(guest, now=now)
     return redirect(entry.url, code=303)
 
 
@@ -90,6 +102,21 @@ bp.register_error_handler(429, too_many_lookups)  # the same clear page as the m
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+def _visitor_or_404(token: str) -> tuple[Appointment, AppointmentGuest | None]:
+    """The appointment behind a join link, and the guest when it is a guest's link. A wrong
+    link, a removed guest's and one of a cancelled or anonymised appointment's guests look
+    the same."""
+    appointment = links.by_join_token(token)
+    if appointment is not None:
+        if appointment.anonymised_at is not None:
+            abort(404)
+        return appointment, None
+    guest = guests.by_guest_token(token)
+    if guest is None:
+        abort(404)
+    return guest.appointment, guest
 
 
 def _when(moment: datetime) -> dict[str, str]:
@@ -129,10 +156,19 @@ def _details(appointment: Appointment, now: datetime) -> dict:
     }
 
 
-def _citizen_page(appointment: Appointment, now: datetime, *, refused: bool = False, unavailable: bool = False):
+def _citizen_page(
+    appointment: Appointment,
+    now: datetime,
+    *,
+    refused: bool = False,
+    unavailable: bool = False,
+    guest: AppointmentGuest | None = None,
+):
     response = make_response(
         render_template(
             "join/page.html",
+            guest=guest,
+            guest_role=guests.ROLE_LABELS.get(guest.role, guest.role) if guest else None,
             state=jitsi.state(appointment, now),
             refused=refused,
             unavailable=unavailable,

@@ -1,5 +1,5 @@
 """Citizens' manage pages behind the secret manage link: see, confirm, download, cancel,
-reschedule.
+reschedule, invite one more person into a video call (an interpreter, a support person).
 
 Opening the link never changes anything (mail scanners open links too): confirming,
 cancelling and rescheduling are buttons (POST with a CSRF token) on the page it opens.
@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from visits import settings
-from visits.booking import availability, calendar, links, rules
+from visits.booking import availability, calendar, guests, links, rules
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import limiter
 from visits.models import Appointment, Status
-from visits.web.public.forms import ActionForm, RescheduleForm
+from visits.web.public.forms import ActionForm, GuestForm, RescheduleForm
 from visits.web.public.views import local_date, local_when, page_language, parse_start, week_of_slots
 
 bp = Blueprint("manage", __name__)
@@ -161,6 +161,56 @@ def reschedule(token: str):
     return redirect(url_for("manage.show", token=token), code=303)
 
 
+@bp.post("/termin/<token>/gast")
+@link_lookups
+def invite_guest(token: str):
+    """Invite one more person (interpreter, support person) into the video call."""
+    appointment = by_link_or_404(links.by_manage_token, token)
+    now = clock.now()
+    form = GuestForm()
+    if not form.validate():
+        return _page(appointment, now, guest_form=form), 422
+    try:
+        guest = guests.invite(
+            appointment,
+            name=form.name.data,
+            email=form.email.data,
+            role=form.role.data,
+            language=form.language.data,
+            now=now,
+        )
+    except guests.BookingError as error:
+        flash(guest_message(error), "error")
+    else:
+        flash(_("%(name)s is invited. We have sent them their own link to the video call.", name=guest.name), "success")
+    return redirect(url_for("manage.show", token=token), code=303)
+
+
+@bp.post("/termin/<token>/gast/entfernen")
+@link_lookups
+def remove_guest(token: str):
+    appointment = by_link_or_404(links.by_manage_token, token)
+    try:
+        guests.remove(appointment, now=clock.now())
+    except guests.BookingError as error:
+        flash(guest_message(error), "error")
+    else:
+        flash(_("The invitation is withdrawn. We have told the person by email."), "success")
+    return redirect(url_for("manage.show", token=token), code=303)
+
+
+def guest_message(error: Exception) -> str:
+    """What a refused invitation or removal says, for the citizen and the clerk alike."""
+    code = getattr(error, "code", "")
+    if code == "guest_limit_reached":
+        return _("Only one more person can take part in the video call. Remove the invited person first.")
+    if code == "no_guest":
+        return _("Nobody is invited to this appointment.")
+    if code == "invalid_input":
+        return _("Please check the name and the email address.")
+    return _("Guests can be invited only to a confirmed video appointment that has not ended.")
+
+
 @bp.get("/termin/<token>/termin.ics")
 @link_lookups
 def ics(token: str):
@@ -223,9 +273,16 @@ def _summary(appointment: Appointment) -> dict:
     }
 
 
-def _page(appointment: Appointment, now: datetime):
+def _page(appointment: Appointment, now: datetime, *, guest_form: GuestForm | None = None):
+    offer_guests = guests.can_change(appointment, now)
+    if guest_form is None and offer_guests:
+        guest_form = GuestForm(language=appointment.language)
     return render_template(
         "manage/show.html",
+        offer_guests=offer_guests,
+        guest=guests.active_guest(appointment) if offer_guests else None,
+        guest_form=guest_form,
+        role_labels=guests.ROLE_LABELS,
         state=_state(appointment, now),
         offer_confirm=rules.can_confirm(appointment, now),
         offer_cancel=rules.can_cancel(appointment, now),

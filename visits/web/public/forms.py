@@ -11,6 +11,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    SelectChoice,
     SelectField,
     StringField,
     TelField,
@@ -83,3 +84,29 @@ class RescheduleForm(FlaskForm):
     """The new time, chosen from the radio buttons of the slot picker."""
 
     start = StringField(validators=[DataRequired(_l("Choose a new time."))])
+
+
+def _guest_role_choices():
+    from visits.booking.guests import ROLE_LABELS
+
+    return [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
+
+
+class GuestForm(FlaskForm):
+    """One more person in the video call (interpreter, support person): on the citizen's
+    manage page and on the clerk's appointment page."""
+
+    name = StringField(
+        _l("Their full name"),
+        validators=[DataRequired(_l("Enter the name of the person you invite.")), citizen_rule("name", MESSAGES)],
+    )
+    email = EmailField(
+        _l("Their email address"),
+        description=_l("They get their own link to the video call at this address."),
+        validators=[
+            DataRequired(_l("Enter the email address of the person you invite.")),
+            citizen_rule("email", MESSAGES),
+        ],
+    )
+    role = SelectField(_l("Their role"), choices=_guest_role_choices, validators=[InputRequired()])
+    language = SelectField(_l("Language of their email"), choices=LANGUAGE_CHOICES, validators=[InputRequired()])

@@ -1,5 +1,6 @@
 """The agenda (a day or a week; an administrator picks whose) and one appointment: its
-internal note, marking it attended or a no-show, cancelling it."""
+internal note, marking it attended or a no-show, cancelling it, inviting one more person
+into its video call (interpreter, support person) and withdrawing the invitation."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from visits.booking import guests
 from visits.booking import operations as booking
 from visits.clerks import agenda as clerk_agenda
 from visits.clerks import conflicts as clerk_conflicts
 from visits.core import clock
 from visits.models import Appointment, Status
 from visits.video import presence
+from visits.web.manage.views import guest_message
+from visits.web.public.forms import GuestForm
 from visits.web.staff import bp, forms
 from visits.web.staff.pages import booking_message, lang, me, parse_day, row_id, status_label, today
 
@@ -79,10 +83,19 @@ def _appointment_or_404(appointment_id: int) -> Appointment:
     return appointment
 
 
-def _render_appointment(item: Appointment, note_form, cancel_form, now: datetime, status: int = 200):
+def _render_appointment(
+    item: Appointment, note_form, cancel_form, now: datetime, status: int = 200, guest_form=None
+):
+    offer_guests = guests.can_change(item, now)
+    if guest_form is None and offer_guests:
+        guest_form = GuestForm(language=item.language)
     return render_template(
         "staff/appointment.html",
         item=item,
+        offer_guests=offer_guests,
+        guest=guests.active_guest(item),
+        guest_form=guest_form,
+        role_labels=guests.ROLE_LABELS,
         note_form=note_form,
         cancel_form=cancel_form,
         now=now,
@@ -135,4 +148,42 @@ def appointment_cancel(appointment_id: int):
         flash(booking_message(error), "error")
     else:
         flash(gettext("The appointment has been cancelled; the citizen is told by mail."), "success")
+    return redirect(url_for(".appointment", appointment_id=item.id))
+
+
+@bp.post("/appointments/<int:appointment_id>/guest")
+def appointment_guest_invite(appointment_id: int):
+    """The clerk invites one more person into the video call (interpreter, support person)."""
+    item = _appointment_or_404(appointment_id)
+    now = clock.now()
+    form = GuestForm()
+    if not form.validate_on_submit():
+        note_form = forms.NoteForm(internal_note=item.internal_note)
+        return _render_appointment(item, note_form, forms.CancelForm(), now, 400, guest_form=form)
+    try:
+        guest = guests.invite(
+            item,
+            name=form.name.data,
+            email=form.email.data,
+            role=form.role.data,
+            language=form.language.data,
+            by=me(),
+            now=now,
+        )
+    except guests.BookingError as error:
+        flash(guest_message(error), "error")
+    else:
+        flash(gettext("%(name)s is invited and gets their own link by email.", name=guest.name), "success")
+    return redirect(url_for(".appointment", appointment_id=item.id))
+
+
+@bp.post("/appointments/<int:appointment_id>/guest/remove")
+def appointment_guest_remove(appointment_id: int):
+    item = _appointment_or_404(appointment_id)
+    try:
+        guests.remove(item, by=me(), now=clock.now())
+    except guests.BookingError as error:
+        flash(guest_message(error), "error")
+    else:
+        flash(gettext("The invitation is withdrawn; the person is told by mail."), "success")
     return redirect(url_for(".appointment", appointment_id=item.id))
