@@ -402,3 +402,5 @@ class LoginAttempt(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_login_attempt_subject", "scope", "subject", "at"),)
+
+from visits.models.documents import AppointmentDocument  # noqa: E402,F401
