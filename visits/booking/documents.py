@@ -90,16 +90,29 @@ def display_name(uploaded: str | None, content_type: str) -> str:
     return stem + suffix
 
 
-def check(data: bytes, *, max_bytes: int) -> str:
-    """The sniffed type of an acceptable file, or the refusal: empty, too big, not PDF/JPEG/PNG."""
+def check_size(data: bytes, *, max_bytes: int) -> None:
     if not data:
         raise DocumentRefused("empty")
     if len(data) > max_bytes:
         raise DocumentRefused("too_big")
+
+
+def check_type(data: bytes) -> str:
+    """The sniffed type of the file, if PDF, JPEG or PNG."""
     content_type = sniff(data)
     if content_type is None:
         raise DocumentRefused("wrong_type")
     return content_type
+
+
+def scan(data: bytes, socket_path: str) -> None:
+    """clamd must find nothing; if it cannot be asked, the file is refused too (fail closed)."""
+    try:
+        found = clamd.scan(data, socket_path)
+    except clamd.ScanUnavailable:
+        raise DocumentRefused("scan_unavailable") from None
+    if found is not None:
+        raise DocumentRefused("infected")
 
 
 # -- storage -------------------------------------------------------------------------------
@@ -158,16 +171,14 @@ def hand_in(appointment: Appointment, *, filename: str | None, data: bytes, now:
     config = settings.current()
     if not may_hand_in(appointment, now):
         raise DocumentRefused("closed")
-    content_type = check(data, max_bytes=config.document_max_bytes)
+    check_size(data, max_bytes=config.document_max_bytes)
     if _count(appointment.id) >= config.documents_max_per_appointment:
         raise DocumentRefused("too_many")
+    # The scan comes before the type: whatever the file is, clamd's finding is what the
+    # citizen should hear about.
     if config.clamd_socket:
-        try:
-            found = clamd.scan(data, config.clamd_socket)
-        except clamd.ScanUnavailable:
-            raise DocumentRefused("scan_unavailable") from None
-        if found is not None:
-            raise DocumentRefused("infected")
+        scan(data, config.clamd_socket)
+    content_type = check_type(data)
     storage_name = _write(data)
     try:
         with transaction():

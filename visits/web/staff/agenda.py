@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from visits.booking import documents
 from visits.booking import operations as booking
 from visits.clerks import agenda as clerk_agenda
 from visits.clerks import conflicts as clerk_conflicts
@@ -67,6 +68,7 @@ def _render_appointment(item: Appointment, note_form, cancel_form, now: datetime
         item=item,
         note_form=note_form,
         cancel_form=cancel_form,
+        handed_in=documents.of_appointment(item),
         now=now,
     ), status
 
