@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from visits.admin import api_keys
+from visits.booking import documents
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
@@ -25,6 +26,7 @@ from visits.models import Absence, ApiKey, Appointment, OutboxMessage, Status, W
 from visits.web.staff import access as staff_access
 
 from ..conftest import berlin
+from ..documents import pdf
 
 # Staff routes a visitor without login may use.
 PUBLIC = {"staff.login"}
@@ -53,6 +55,8 @@ CITIZEN_PHONE = "+49 211 5550199"
 CITIZEN_NOTE = "Gebaerdendolmetscherin erbeten"
 INTERNAL_NOTE = "Akte 4711 vertraulich"
 ABSENCE_REASON = "Zahnarzttermin Privat"
+DOCUMENT_NAME = "Greta Ausweis vertraulich.pdf"
+DOCUMENT_TEXT = "Ausweisnummer L01X00T47"
 
 
 @dataclass
@@ -86,6 +90,7 @@ def world(app, factories) -> World:
     assert appointment.clerk_id == clerk_a.id
     appointment.internal_note = INTERNAL_NOTE
     db.session.commit()
+    document = documents.hand_in(appointment, filename=DOCUMENT_NAME, data=pdf(DOCUMENT_TEXT), now=clock.now())
     # A's absence overlaps the appointment, so it is also on A's conflicts page.
     absence = factories.absence(clerk_a, berlin(monday, 8, 30), berlin(monday, 10), ABSENCE_REASON)
     hours = db.session.scalar(
@@ -106,6 +111,7 @@ def world(app, factories) -> World:
         "key_id": key.id,
         "message_id": failed.id,
         "pause_id": pause.id,
+        "document_id": document.id,
     }
     secrets = (
         CITIZEN_NAME,
@@ -114,6 +120,8 @@ def world(app, factories) -> World:
         CITIZEN_NOTE,
         INTERNAL_NOTE,
         ABSENCE_REASON,
+        DOCUMENT_NAME,
+        DOCUMENT_TEXT,
         appointment.reference,
     )
     return World(clerk_a, clerk_b, admin, args, secrets, monday)
@@ -175,6 +183,9 @@ def test_walk_every_staff_and_admin_route(app, client, world):
     # The check can fail: A sees A's appointment (the citizen's name) on A's own pages.
     own = _request(client, "GET", f"/staff/appointments/{world.args['appointment_id']}", world.clerk_a)
     assert own.status_code == 200 and CITIZEN_NAME in own.get_data(as_text=True)
+    appointment_id, document_id = world.args["appointment_id"], world.args["document_id"]
+    file = _request(client, "GET", f"/staff/appointments/{appointment_id}/documents/{document_id}", world.clerk_a)
+    assert file.status_code == 200 and DOCUMENT_TEXT.encode() in file.data
 
     problems: list[str] = []
     walked = 0
