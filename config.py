@@ -104,6 +104,7 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
     https = public_base_url.startswith("https://")
     jitsi_app_id = get("JITSI_APP_ID", "visits")
     jitsi_domain = get("JITSI_DOMAIN", "meet.jit.si")
+    document_max_bytes = int(get("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
     return {
         # core
         "SECRET_KEY": _secret_key(env, instance),
@@ -145,6 +146,12 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "NO_SHOW_WINDOW_DAYS": int(get("NO_SHOW_WINDOW_DAYS", "90")),
         "NO_SHOW_PAUSE_DAYS": int(get("NO_SHOW_PAUSE_DAYS", "30")),
         "RETENTION_DAYS": int(get("RETENTION_DAYS", "30")),
+        # documents citizens hand in before a video appointment (visits/booking/documents.py)
+        "DOCUMENTS_DIR": get("DOCUMENTS_DIR") or str(instance / "documents"),
+        "DOCUMENT_MAX_BYTES": document_max_bytes,
+        "DOCUMENTS_MAX_PER_APPOINTMENT": int(get("DOCUMENTS_MAX_PER_APPOINTMENT", "5")),
+        # Path of clamd's unix socket: every upload is scanned first (INSTREAM); empty: no scan.
+        "CLAMD_SOCKET": get("CLAMD_SOCKET", ""),
         # rate limits (Flask-Limiter; Redis when REDIS_URL is set, else process memory)
         "REDIS_URL": get("REDIS_URL", ""),
         "RATELIMIT_ENABLED": _bool(get("RATELIMIT_ENABLED", "true")),
@@ -191,7 +198,8 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "REMEMBER_COOKIE_SECURE": https,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: a slow form never fails
-        "MAX_CONTENT_LENGTH": int(get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        # One request body: room for one document of DOCUMENT_MAX_BYTES and the form around it.
+        "MAX_CONTENT_LENGTH": int(get("MAX_CONTENT_LENGTH", str(document_max_bytes + 1024 * 1024))),
         # i18n
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": get("TIMEZONE", "Europe/Berlin"),

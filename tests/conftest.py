@@ -143,6 +143,7 @@ def _test_config(database_url: str, folder: Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 60},
         "PUBLIC_BASE_URL": "https://visits.test",
         "MAIL_DIR": str(folder / "mail"),
+        "DOCUMENTS_DIR": str(folder / "documents"),
         "SLOT_CACHE_FILE": str(folder / "slot-cache-generation"),
         "SMTP_HOST": "",
         "WTF_CSRF_ENABLED": False,

@@ -25,7 +25,7 @@ from flask import Flask
 
 from visits import settings
 from visits.admin import retention
-from visits.booking import no_shows
+from visits.booking import documents, no_shows
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.core.events import job_ran
@@ -65,6 +65,11 @@ def deliver_mail(now: datetime) -> int:
             return delivered
 
 
+def discard_documents(now: datetime) -> int:
+    """Documents of cancelled or expired appointments are deleted (see booking/documents.py)."""
+    return documents.discard_unneeded(now=now)
+
+
 def anonymise_old(now: datetime) -> int:
     """Personal data of appointments past RETENTION_DAYS is anonymised (see retention.py)."""
     return retention.anonymise_due(now=now)
@@ -75,6 +80,7 @@ JOB_FUNCTIONS: dict[str, Callable[[datetime], int]] = {
     "mark_no_shows": mark_no_shows,
     "send_reminders": send_reminders,
     "deliver_mail": deliver_mail,
+    "discard_documents": discard_documents,
     "anonymise_old": anonymise_old,
 }
 
@@ -87,6 +93,7 @@ def schedule(config: settings.Settings) -> list[tuple[str, int]]:
         ("expire_holds", sweep),
         ("mark_no_shows", sweep),
         ("send_reminders", sweep),
+        ("discard_documents", sweep),
         ("deliver_mail", config.outbox_interval_seconds),
         ("anonymise_old", RETENTION_INTERVAL_SECONDS),
     ]

@@ -61,6 +61,11 @@ class Settings:
     no_show_window_days: int
     no_show_pause_days: int
     retention_days: int
+    # documents handed in before a video appointment
+    documents_dir: str
+    document_max_bytes: int
+    documents_max_per_appointment: int
+    clamd_socket: str  # empty: no virus scan
     # rate limits
     redis_url: str
     ratelimit_enabled: bool

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import g
 
 from visits.admin import api_keys
-from visits.booking import holidays, links
+from visits.booking import documents, holidays, links
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
@@ -22,6 +22,7 @@ from visits.web.staff import access as staff_access
 
 from .. import days
 from ..conftest import berlin
+from ..documents import pdf
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
@@ -81,6 +82,7 @@ def world(app, factories) -> World:
     key, _plain = api_keys.create("Portal", admin, now=clock.now())
     failed = factories.failed_mail()
     pause = factories.booking_pause("pausiert@example.org")
+    document = documents.hand_in(appointment, filename="Mietvertrag.pdf", data=pdf(), now=clock.now())
     args = {
         "appointment_id": appointment.id,
         "absence_id": absence.id,
@@ -90,6 +92,7 @@ def world(app, factories) -> World:
         "key_id": key.id,
         "message_id": failed.id,
         "pause_id": pause.id,
+        "document_id": document.id,
         "slug": service.slug,
         "reference": appointment.reference,
     }

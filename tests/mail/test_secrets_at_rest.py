@@ -126,3 +126,27 @@ def test_a_guests_link_is_kept_as_a_placeholder_and_mailed_working(client, smtp_
     assert outbox.guest_link(guest.id) in dump
     for candidate in set(TOKEN_LIKE.findall(dump)):
         assert guests.by_guest_token(candidate) is None and links.by_join_token(candidate) is None
+def test_a_handed_in_document_leaves_no_working_link_in_the_database_or_the_folder(client, video_service, factories):
+    import io
+    from pathlib import Path
+
+    from visits import settings
+
+    from ..documents import pdf
+
+    appointment = booking.hold(video_service, berlin(MONDAY, 8), factories.citizen(), now=NOW).appointment
+    booking.confirm(appointment, now=NOW)
+    manage = links.derive_token("manage", appointment.uid)
+    response = client.post(
+        f"/termin/{manage}/unterlagen",
+        data={"document": (io.BytesIO(pdf()), "Mietvertrag.pdf", "application/pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    dump = database_dump()
+    assert "appointment_document" in {t.name for t in db.metadata.sorted_tables}
+    assert manage not in dump and "/termin/" not in dump
+    stored = [path.name for path in Path(settings.current().documents_dir).iterdir()]
+    assert len(stored) == 1 and manage not in stored[0]
+    for candidate in set(TOKEN_LIKE.findall(dump)) | set(stored):
+        assert links.by_manage_token(candidate) is None and links.by_join_token(candidate) is None

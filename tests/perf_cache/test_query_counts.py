@@ -39,6 +39,7 @@ NOT_LISTS = {
     "staff.login",
     "staff.password",
     "staff.appointment",
+    "staff.document",  # one file, a download
     "staff.hours_edit",
     "admin.service_new",
     "admin.service_edit",

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from visits.admin import api_keys
-from visits.booking import guests
+from visits.booking import documents, guests
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
@@ -26,6 +26,7 @@ from visits.models import Absence, ApiKey, Appointment, OutboxMessage, Status, W
 from visits.web.staff import access as staff_access
 
 from ..conftest import berlin
+from ..documents import pdf
 
 # Staff routes a visitor without login may use.
 PUBLIC = {"staff.login"}
@@ -55,6 +56,8 @@ CITIZEN_NOTE = "Gebaerdendolmetscherin erbeten"
 INTERNAL_NOTE = "Akte 4711 vertraulich"
 ABSENCE_REASON = "Zahnarzttermin Privat"
 GUEST_NAME = "Gisela Gebaerdendolmetsch"
+DOCUMENT_NAME = "Greta Ausweis vertraulich.pdf"
+DOCUMENT_TEXT = "Ausweisnummer L01X00T47"
 
 
 @dataclass
@@ -92,6 +95,7 @@ def world(app, factories) -> World:
     guests.invite(
         appointment, name=GUEST_NAME, email="gisela@example.org", role="sign_language", by=clerk_a, now=clock.now()
     )
+    document = documents.hand_in(appointment, filename=DOCUMENT_NAME, data=pdf(DOCUMENT_TEXT), now=clock.now())
     # A's absence overlaps the appointment, so it is also on A's conflicts page.
     absence = factories.absence(clerk_a, berlin(monday, 8, 30), berlin(monday, 10), ABSENCE_REASON)
     hours = db.session.scalar(
@@ -112,6 +116,7 @@ def world(app, factories) -> World:
         "key_id": key.id,
         "message_id": failed.id,
         "pause_id": pause.id,
+        "document_id": document.id,
     }
     secrets = (
         CITIZEN_NAME,
@@ -121,6 +126,8 @@ def world(app, factories) -> World:
         INTERNAL_NOTE,
         ABSENCE_REASON,
         GUEST_NAME,
+        DOCUMENT_NAME,
+        DOCUMENT_TEXT,
         appointment.reference,
     )
     return World(clerk_a, clerk_b, admin, args, secrets, monday)
@@ -184,6 +191,9 @@ def test_walk_every_staff_and_admin_route(app, client, world):
     own = _request(client, "GET", f"/staff/appointments/{world.args['appointment_id']}", world.clerk_a)
     assert own.status_code == 200 and CITIZEN_NAME in own.get_data(as_text=True)
     assert GUEST_NAME in own.get_data(as_text=True)
+    appointment_id, document_id = world.args["appointment_id"], world.args["document_id"]
+    file = _request(client, "GET", f"/staff/appointments/{appointment_id}/documents/{document_id}", world.clerk_a)
+    assert file.status_code == 200 and DOCUMENT_TEXT.encode() in file.data
 
     problems: list[str] = []
     walked = 0

@@ -6,8 +6,9 @@ erased, the secret-link hashes are replaced by hashes of tokens nobody holds (so
 in old mails die), and ``anonymised_at`` is set. What statistics need stays: service,
 clerk, times, status, channel, language, join times. The mails queued for the appointment
 lose their bodies and recipient, a guest's name and address (an interpreter, a support
-person) are erased with the appointment's and their link dies, and personal words in its audit details (a reason, a
-note) are removed; who did what and when remains.
+person) are erased with the appointment's and their link dies, and personal words in its
+audit details (a reason, a note) are removed; who did what and when remains. Documents the
+citizen handed in are deleted, rows and files (``visits/booking/documents.py``).
 
 No-show appointments keep their email address until the no-show window
 (NO_SHOW_WINDOW_DAYS) has passed too, if that is longer: the repeat policy needs to count
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, or_, select, update
 
 from visits import settings
-from visits.booking import guests, links
+from visits.booking import documents, guests, links
 from visits.extensions import db, transaction
 from visits.models import Appointment, AuditEvent, BookingPause, OutboxMessage, Status
 
@@ -50,6 +51,7 @@ def anonymise_due(*, now: datetime, batch_size: int = BATCH_SIZE) -> int:
     )
     done = 0
     while True:
+        files: list[str] = []
         with transaction():  # one batch per transaction: locks are short, progress is kept
             batch = db.session.scalars(
                 select(Appointment)
@@ -63,6 +65,8 @@ def anonymise_due(*, now: datetime, batch_size: int = BATCH_SIZE) -> int:
             if batch:
                 guests.anonymise([a.id for a in batch], _dead_link_hash)
                 _forget_mails_and_details([a.id for a in batch])
+                files = documents.discard([a.id for a in batch])
+        documents.unlink(files)  # after the commit: never a row without its file
         done += len(batch)
         if len(batch) < batch_size:
             break

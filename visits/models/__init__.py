@@ -404,5 +404,6 @@ class LoginAttempt(db.Model):
     __table_args__ = (Index("ix_login_attempt_subject", "scope", "subject", "at"),)
 
 
+from visits.models.documents import AppointmentDocument  # noqa: E402,F401
 from visits.models.guests import AppointmentGuest, GuestRole  # noqa: E402,F401
 from visits.models.presence import RoomPresence  # noqa: E402,F401  (its own module: see there)

@@ -1,5 +1,6 @@
 """Citizens' manage pages behind the secret manage link: see, confirm, download, cancel,
-reschedule, invite one more person into a video call (an interpreter, a support person).
+reschedule, invite one more person into a video call (an interpreter, a support person),
+hand in documents for a video appointment (and delete them again).
 
 Opening the link never changes anything (mail scanners open links too): confirming,
 cancelling and rescheduling are buttons (POST with a CSRF token) on the page it opens.
@@ -12,11 +13,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from visits import settings
-from visits.booking import availability, calendar, guests, links, rules
+from visits.booking import availability, calendar, documents, guests, links, rules
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import limiter
@@ -25,6 +28,22 @@ from visits.web.public.forms import ActionForm, GuestForm, RescheduleForm
 from visits.web.public.views import local_date, local_when, page_language, parse_start, week_of_slots
 
 bp = Blueprint("manage", __name__)
+
+# Why a document was not taken (DocumentRefused), by refusal code.
+DOCUMENT_MESSAGES = {
+    "closed": _l("Documents can only be handed in for an upcoming video appointment."),
+    "empty": _l("Choose a file to hand in. The file you chose is empty."),
+    "wrong_type": _l("This file is not a PDF, JPEG or PNG file. Please hand in only PDF, JPEG or PNG files."),
+    "too_big": _l("This file is too big. Each file may have at most %(size)s."),
+    "too_many": _l("You have handed in %(count)s files already, the most one appointment can have. Delete one first."),
+    "infected": _l("This file was refused because the virus scan found something harmful in it."),
+    "scan_unavailable": _l(
+        "Handing in documents does not work right now, because the virus scan cannot be reached. "
+        "Please try again later or bring the documents to your appointment."
+    ),
+    "not_found": _l("This document is no longer there."),
+}
+DOCUMENT_STATUS = {"too_big": 413, "scan_unavailable": 503, "closed": 409, "not_found": 404}
 
 # One budget per client address for every page behind a secret link (manage and join).
 link_lookups = limiter.shared_limit(lambda: settings.current().ratelimit_links, scope="manage-links")
@@ -209,6 +228,34 @@ def guest_message(error: Exception) -> str:
     if code == "invalid_input":
         return _("Please check the name and the email address.")
     return _("Guests can be invited only to a confirmed video appointment that has not ended.")
+@bp.post("/termin/<token>/unterlagen")
+@link_lookups
+def hand_in(token: str):
+    """One file for the clerk; the type is sniffed from what is read, never from its name."""
+    appointment = by_link_or_404(links.by_manage_token, token)
+    upload = request.files.get(documents.FIELD)
+    data = upload.stream.read(settings.current().document_max_bytes + 1) if upload else b""
+    try:
+        document = documents.hand_in(
+            appointment, filename=upload.filename if upload else None, data=data, now=clock.now()
+        )
+    except documents.DocumentRefused as refusal:
+        return _page(appointment, clock.now(), document_error=refusal.code)
+    flash(_("Your document “%(name)s” has been handed in.", name=document.display_name), "success")
+    return redirect(url_for("manage.show", token=token, _anchor="documents"), code=303)
+
+
+@bp.post("/termin/<token>/unterlagen/<int:document_id>/loeschen")
+@link_lookups
+def withdraw(token: str, document_id: int):
+    appointment = by_link_or_404(links.by_manage_token, token)
+    ActionForm()  # the CSRF token was checked before the view (CSRFProtect)
+    try:
+        documents.withdraw(appointment, document_id, now=clock.now())
+    except documents.DocumentRefused as refusal:
+        return _page(appointment, clock.now(), document_error=refusal.code)
+    flash(_("The document has been deleted."), "success")
+    return redirect(url_for("manage.show", token=token, _anchor="documents"), code=303)
 
 
 @bp.get("/termin/<token>/termin.ics")
@@ -227,6 +274,25 @@ def ics(token: str):
 
 
 bp.register_error_handler(429, too_many_lookups)
+
+
+@bp.errorhandler(413)
+def upload_too_large(error):
+    """A body beyond MAX_CONTENT_LENGTH: the manage page with the "too big" message at the
+    upload field (the body is not read again; nothing else was typed on that form)."""
+    token = (request.view_args or {}).get("token")
+    appointment = links.by_manage_token(token) if token else None
+    if appointment is None or appointment.anonymised_at is not None:
+        return error
+    return _page(appointment, clock.now(), document_error="too_big")
+
+
+@bp.app_template_filter("file_size")
+def file_size(size: int) -> str:
+    """A file's size for people: "340 KB", "2,5 MB" (1 KB = 1024 bytes)."""
+    if size < 1024 * 1024:
+        return f"{format_decimal(max(1, round(size / 1024)))} KB"
+    return f"{format_decimal(round(size / (1024 * 1024), 1))} MB"
 
 
 @bp.errorhandler(CSRFError)
@@ -273,11 +339,27 @@ def _summary(appointment: Appointment) -> dict:
     }
 
 
-def _page(appointment: Appointment, now: datetime, *, guest_form: GuestForm | None = None):
+def _document_message(code: str) -> str:
+    config = settings.current()
+    return str(DOCUMENT_MESSAGES[code]) % {
+        "size": file_size(config.document_max_bytes),
+        "count": config.documents_max_per_appointment,
+    }
+
+
+def _page(
+    appointment: Appointment,
+    now: datetime,
+    *,
+    guest_form: GuestForm | None = None,
+    document_error: str | None = None,
+):
+    config = settings.current()
     offer_guests = guests.can_change(appointment, now)
     if guest_form is None and offer_guests:
-        guest_form = GuestForm(language=appointment.language)
-    return render_template(
+        # Not bound to the request either (see ``form`` below).
+        guest_form = GuestForm(formdata=None, language=appointment.language)
+    page = render_template(
         "manage/show.html",
         offer_guests=offer_guests,
         guest=guests.active_guest(appointment) if offer_guests else None,
@@ -287,10 +369,19 @@ def _page(appointment: Appointment, now: datetime, *, guest_form: GuestForm | No
         offer_confirm=rules.can_confirm(appointment, now),
         offer_cancel=rules.can_cancel(appointment, now),
         offer_reschedule=rules.can_reschedule(appointment, now),
-        form=ActionForm(),
+        offer_documents=documents.may_hand_in(appointment, now),
+        handed_in=documents.of_appointment(appointment) if appointment.is_video else [],
+        document_error=_document_message(document_error) if document_error else None,
+        document_max_size=file_size(config.document_max_bytes),
+        documents_max=config.documents_max_per_appointment,
+        # Not bound to the request: the error page of a too large body must not read it again.
+        form=ActionForm(formdata=None),
         token=request.view_args["token"],
         **_summary(appointment),
     )
+    if document_error:
+        return page, DOCUMENT_STATUS.get(document_error, 422)
+    return page
 
 
 def _picker(

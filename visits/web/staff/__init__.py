@@ -2,7 +2,7 @@
 absences, stranded appointments, booking for a caller on the phone, and the calendar feed
 and upload. One blueprint (``bp``, under /staff); each area's routes live in a module of
 their own (``account``, ``agenda``, ``hours``, ``absences``, ``conflicts``, ``phone``,
-``calendar``), who may see a page in ``access``, what every page shares (date filters,
+``calendar``, ``documents``), who may see a page in ``access``, what every page shares (date filters,
 status labels, the messages for refusals) in ``pages``, the forms in ``forms``. The routes
 parse the request, call a function of ``visits.clerks`` (or ``visits.booking``) and
 render; they hold no queries and no rules of their own."""
@@ -21,9 +21,10 @@ from visits.web.staff import (  # noqa: E402
     agenda,
     calendar,
     conflicts,
+    documents,
     hours,
     pages,
     phone,
 )
 
-__all__ = ["absences", "access", "account", "agenda", "bp", "calendar", "conflicts", "hours", "pages", "phone"]
+__all__ = ["absences", "access", "account", "agenda", "bp", "calendar", "conflicts", "documents", "hours", "pages", "phone"]

@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from visits.booking import guests
+from visits.booking import documents, guests
 from visits.booking import operations as booking
 from visits.clerks import agenda as clerk_agenda
 from visits.clerks import conflicts as clerk_conflicts
@@ -98,6 +98,7 @@ def _render_appointment(
         role_labels=guests.ROLE_LABELS,
         note_form=note_form,
         cancel_form=cancel_form,
+        handed_in=documents.of_appointment(item),
         now=now,
     ), status
 
