@@ -202,9 +202,9 @@ def anonymise(appointment_ids: list[int], dead_hash) -> None:
 
 
 def _mail(kind: str, guest: AppointmentGuest, *, now: datetime, **extra) -> None:
-    from visits.mail import compose  # the mail package imports booking: import when needed
+    from visits.mail import guests as guest_mail  # the mail package imports booking: import when needed
 
-    compose.enqueue_guest(kind, guest, now=now, **extra)
+    guest_mail.enqueue(kind, guest, now=now, **extra)
 
 
 def on_appointment_changed(kind: Change, *, appointment: Appointment, now: datetime, **extra) -> None:

@@ -84,15 +84,15 @@ class UnknownMailKind(ValueError):
     pass
 
 
-def _one_line(value: str, limit: int = 200) -> str:
+def one_line(value: str, limit: int = 200) -> str:
     """A header-safe single line: control characters (CR, LF, tab...) become spaces."""
     return " ".join(_CONTROL.sub(" ", value or "").split())[:limit]
 
 
-def _sender() -> Address:
+def sender() -> Address:
     name, address = parseaddr(settings.current().mail_from)
     username, _, domain = address.partition("@")
-    return Address(display_name=_one_line(name), username=username, domain=domain)
+    return Address(display_name=one_line(name), username=username, domain=domain)
 
 
 def deliverable_address(email: str | None) -> str | None:
@@ -115,7 +115,7 @@ def unlinked(text: str) -> str:
 def _recipient(appointment: Appointment, kind: str) -> Address:
     # The request to confirm goes to an address nobody has confirmed yet: no name from the
     # booker beside it.
-    name = "" if kind == "confirm_request" else _one_line(appointment.citizen_name, 300)
+    name = "" if kind == "confirm_request" else one_line(appointment.citizen_name, 300)
     return Address(display_name=name, addr_spec=deliverable_address(appointment.citizen_email))
 
 
@@ -163,7 +163,7 @@ def default_dedupe_key(kind: str, appointment: Appointment) -> str:
     return f"{kind}:{appointment.id}:{appointment.sequence}"
 
 
-def _when(appointment: Appointment, language: str) -> dict[str, str]:
+def when_of(appointment: Appointment, language: str) -> dict[str, str]:
     tz = availability.zone()
     start = appointment.start_at.astimezone(tz)
     end = appointment.end_at.astimezone(tz)
@@ -192,17 +192,17 @@ def _subject(kind: str, service: str, when_short: str) -> str:
         "reminder": gettext("Reminder: %(service)s, %(when)s"),
         "no_show": gettext("We missed you: %(service)s, %(when)s"),
     }
-    return _one_line(subjects[kind] % {"service": service, "when": when_short}, 250)
+    return one_line(subjects[kind] % {"service": service, "when": when_short}, 250)
 
 
 def _context(kind: str, appointment: Appointment, now: datetime, extra: dict) -> dict:
     language = appointment.language
     service = appointment.service
-    when = _when(appointment, language)
+    when = when_of(appointment, language)
     context = {
         "kind": kind,
         "appointment": appointment,
-        "name": "" if kind == "confirm_request" else unlinked(_one_line(appointment.citizen_name)),
+        "name": "" if kind == "confirm_request" else unlinked(one_line(appointment.citizen_name)),
         "reference": appointment.reference,
         "service_name": service.name(language),
         "documents": service.documents(language),
@@ -233,7 +233,7 @@ def _context(kind: str, appointment: Appointment, now: datetime, extra: dict) ->
     return context
 
 
-def _render(template: str, context: dict) -> str:
+def render(template: str, context: dict) -> str:
     # Straight from the Jinja environment: no request context processors (jobs have no
     # request). Flask autoescapes .html templates and leaves .txt ones alone.
     return current_app.jinja_env.get_template(template).render(**context)
@@ -259,19 +259,10 @@ def compose(kind: str, appointment: Appointment, *, now: datetime, **extra) -> E
         context["method"] = method
         subject = _subject(kind, context["service_name"], context["when_short"])
         context["subject"] = subject
-        text = _render(f"mail/{kind}.txt", context)
-        html = _render(f"mail/{kind}.html", context)
+        text = render(f"mail/{kind}.txt", context)
+        html = render(f"mail/{kind}.html", context)
 
-    message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = _sender()
-    message.set_raw("To", address_header(_recipient(appointment, kind)))
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=message_id_domain())
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
-    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"  # the same, for Exchange
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    message = new_message(address_header(_recipient(appointment, kind)), subject, text, html, now=now)
     if method:
         ics = calendar.appointment_ics(
             appointment, method=method, now=now, manage_url=outbox.MANAGE_LINK, join_url=outbox.JOIN_LINK
@@ -284,6 +275,23 @@ def compose(kind: str, appointment: Appointment, *, now: datetime, **extra) -> E
         message.make_mixed()
         message.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
     message["Content-Language"] = language  # after the body: set_content clears Content-*
+    return message
+
+
+def new_message(to: str, subject: str, text: str, html: str, *, now: datetime) -> EmailMessage:
+    """A mail of ours with its headers and its text and HTML bodies; ``to`` is a folded
+    ``address_header`` value. Callers add attachments, then Content-Language (set_content
+    clears Content-* headers)."""
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["From"] = sender()
+    message.set_raw("To", to)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=message_id_domain())
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"  # the same, for Exchange
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     return message
 
 
@@ -379,122 +387,14 @@ def enqueue_notice(
                 else ""
             ),
         }
-        subject = _one_line(
+        subject = one_line(
             gettext("Your booking request: %(service)s, %(when)s")
             % {"service": context["service_name"], "when": context["when"]},
             250,
         )
         context["subject"] = subject
-        text = _render("mail/notice.txt", context)
-        html = _render("mail/notice.html", context)
-    message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = _sender()
-    message.set_raw("To", address_header(Address(addr_spec=address)))
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=message_id_domain())
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+        text = render("mail/notice.txt", context)
+        html = render("mail/notice.html", context)
+    message = new_message(address_header(Address(addr_spec=address)), subject, text, html, now=now)
     message["Content-Language"] = language
     return outbox.add(message, kind=kind, dedupe_key=key, now=now)
-
-
-# -- mails to a guest of a video appointment (interpreter, support person) -------------------
-
-# The guest's kinds, and the template each is written with.
-GUEST_KINDS = {
-    "guest_invitation": "guest_invitation",
-    "guest_rescheduled": "guest_invitation",
-    "guest_removed": "guest_withdrawn",
-    "guest_cancelled": "guest_withdrawn",
-}
-
-
-def _guest_subject(kind: str, service: str, when_short: str) -> str:
-    subjects = {
-        "guest_invitation": gettext("Invitation to a video appointment: %(service)s, %(when)s"),
-        "guest_rescheduled": gettext("Video appointment moved: %(service)s, now %(when)s"),
-        "guest_removed": gettext("You are no longer invited: %(service)s, %(when)s"),
-        "guest_cancelled": gettext("Video appointment cancelled: %(service)s, %(when)s"),
-    }
-    return _one_line(subjects[kind] % {"service": service, "when": when_short}, 250)
-
-
-def _inviter(guest) -> str:
-    """Who invited the guest, as the mail says it (the citizen's name, or the city)."""
-    if guest.invited_by == "clerk":
-        clerk = guest.invited_by_staff
-        name = _one_line(clerk.name) if clerk is not None else ""
-        return gettext("%(name)s of the citizens' service", name=name) if name else gettext("the citizens' service")
-    return unlinked(_one_line(guest.appointment.citizen_name))
-
-
-def compose_guest(kind: str, guest, *, now: datetime, **extra) -> EmailMessage:
-    """The mail ``kind`` (one of ``GUEST_KINDS``) to ``guest``, in the language the inviter
-    chose. The join link is the outbox's placeholder for this guest (``outbox.guest_link``)."""
-    from visits.booking.guests import ROLE_LABELS
-
-    if kind not in GUEST_KINDS:
-        raise UnknownMailKind(kind)
-    address = deliverable_address(guest.email)
-    if not address:
-        raise ValueError("the guest has no email address that can be mailed")
-    appointment = guest.appointment
-    language = guest.language if guest.language in ("de", "en") else "de"
-    with force_locale(language):
-        when = _when(appointment, language)
-        context = {
-            "kind": kind,
-            "lang": language,
-            "name": unlinked(_one_line(guest.name)),
-            "role": str(ROLE_LABELS.get(guest.role, guest.role)),
-            "inviter": _inviter(guest),
-            "citizen": unlinked(_one_line(appointment.citizen_name)),
-            "service_name": appointment.service.name(language),
-            "reference": appointment.reference,
-            "join_url": outbox.guest_link(guest.id),
-            "opens_minutes": settings.current().jitsi_opens_minutes_before,
-            **when,
-        }
-        if extra.get("old_start") is not None:
-            old = extra["old_start"].astimezone(availability.zone())
-            context["old_when"] = gettext(
-                "%(date)s, %(start)s",
-                date=format_date(old.date(), "full", locale=language),
-                start=format_time(old.time(), "short", locale=language),
-            )
-        subject = _guest_subject(kind, context["service_name"], context["when_short"])
-        context["subject"] = subject
-        template = GUEST_KINDS[kind]
-        text = _render(f"mail/{template}.txt", context)
-        html = _render(f"mail/{template}.html", context)
-    message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = _sender()
-    message.set_raw("To", address_header(Address(display_name=_one_line(guest.name, 300), addr_spec=address)))
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=message_id_domain())
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    message["Content-Language"] = language
-    return message
-
-
-def enqueue_guest(kind: str, guest, *, now: datetime, **extra) -> OutboxMessage | None:
-    """Queue the mail ``kind`` to ``guest`` in the current transaction (no commit). None when
-    the guest cannot be mailed or the same mail was queued before: one invitation per
-    guest, one notice per move of the appointment, one farewell."""
-    if kind not in GUEST_KINDS:
-        raise UnknownMailKind(kind)
-    if not deliverable_address(guest.email):
-        return None
-    version = guest.appointment.sequence if kind == "guest_rescheduled" else 0
-    key = f"{kind}:{guest.id}:{version}"
-    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
-        return None
-    message = compose_guest(kind, guest, now=now, **extra)
-    return outbox.add(message, kind=kind, dedupe_key=key, now=now, appointment=guest.appointment)

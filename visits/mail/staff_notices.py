@@ -16,7 +16,7 @@ from flask_babel import force_locale, gettext
 
 from visits import settings
 from visits.mail import outbox
-from visits.mail.compose import MAIL_POLICY, _sender, address_header, deliverable_address, message_id_domain
+from visits.mail.compose import MAIL_POLICY, address_header, deliverable_address, message_id_domain, sender
 from visits.models import OutboxMessage, StaffUser
 
 KIND_CHANGED = "staff_password_changed"
@@ -56,13 +56,13 @@ def enqueue_password_notice(user: StaffUser, kind: str, *, now: datetime) -> Out
     german_subject, german = _text(kind, now, "de")
     english_subject, english = _text(kind, now, "en")
     message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = _sender()
+    message["From"] = sender()
     message.set_raw("To", address_header(Address(addr_spec=address)))
     message["Subject"] = f"{german_subject} / {english_subject}"
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=message_id_domain())
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = "de, en"
     message.set_content(f"{german}\n\n-- English --\n\n{english}\n")
+    message["Content-Language"] = "de, en"  # after the body: set_content clears Content-*
     key = f"{kind}:{user.id}:{user.session_version}"
     return outbox.add(message, kind=kind, dedupe_key=key, now=now)
