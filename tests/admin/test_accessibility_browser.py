@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from visits.booking import documents, guests
+from visits.booking import operations as booking
 from visits.core import clock
+from visits.extensions import db
+from visits.models import RoomPresence
 
 from ..browser.support import axe_violations, open_page
+from ..conftest import berlin
+from ..documents import pdf
 from .test_operations import _failed_mail, _pause
 
 pytestmark = pytest.mark.browser
@@ -57,3 +63,33 @@ def test_form_with_errors_is_accessible_and_links_to_the_fields(browser, admin_c
     assert page.evaluate("document.activeElement.id") == "name_de"
     assert axe_violations(page) == []
     page.context.close()
+
+
+def test_an_appointment_with_a_guest_presence_and_documents_is_accessible(
+    browser, admin_client, factories, reconfigure
+):
+    """The staff appointment page with its guest and documents sections, and the agenda with
+    the citizen's presence, as an administrator (who sees every clerk's) in both languages."""
+    reconfigure(JITSI_EVENTS_TOKEN="presence-is-reported-0123456789")
+    service = factories.service(name_de="Wohngeld", video=True)
+    factories.clerk([service], name="Carla Clerk")
+    now = clock.now()
+    start = berlin(factories.working_monday(), 9)
+    appointment = booking.confirm(booking.hold(service, start, factories.citizen(), now=now).appointment, now=now)
+    guests.invite(appointment, name="Ingrid Interpretin", email="ingrid@example.org", role="sign_language", now=now)
+    documents.hand_in(appointment, filename="Mietvertrag.pdf", data=pdf(), now=now)
+    db.session.add(RoomPresence(appointment_id=appointment.id, place="lobby", who="citizen", occupant_jid="c@x/1", joined_at=now))
+    db.session.commit()
+    found, shown = {}, {}
+    for path in (f"/staff/appointments/{appointment.id}?", f"/staff/?date={start.date().isoformat()}&"):
+        for lang in ("de", "en"):
+            page = open_page(browser, admin_client, f"{path}lang={lang}")
+            assert page.first_status == 200, path
+            shown[(path, lang)] = page.content()
+            if problems := axe_violations(page):
+                found[f"{path} ({lang})"] = problems
+            page.context.close()
+    assert found == {}
+    appointment_page = shown[(f"/staff/appointments/{appointment.id}?", "de")]
+    assert "Ingrid Interpretin" in appointment_page and "Mietvertrag.pdf" in appointment_page
+    assert "Wartet im Warteraum" in shown[(f"/staff/?date={start.date().isoformat()}&", "de")]

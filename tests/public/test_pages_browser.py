@@ -66,3 +66,36 @@ def test_a_slot_can_be_chosen_and_booked_with_the_keyboard_alone(browser, client
     db.session.expire_all()
     (appointment,) = db.session.query(Appointment).all()
     assert appointment.start_at == berlin_at(MONDAY, 8, 30)
+
+
+def test_a_video_appointment_with_a_guest_and_documents_has_no_accessibility_violations(
+    browser, client, traveller, service, factories
+):
+    """The manage page with the guest section and the documents section filled, the guest's
+    join page, and both sections' refusals, in German and English."""
+    from visits.booking import documents, guests
+
+    from ..documents import pdf
+
+    held = booking.hold(service, berlin_at(MONDAY, 11), factories.citizen(), now=NOW).appointment
+    appointment = booking.confirm(held, now=NOW)
+    assert appointment.is_video
+    guest = guests.invite(appointment, name="Ingrid Interpretin", email="ingrid@example.org", role="sign_language", now=NOW)
+    documents.hand_in(appointment, filename="Mietvertrag.pdf", data=pdf(), now=NOW)
+    db.session.commit()
+    manage = f"/termin/{links.derive_token('manage', appointment.uid)}"
+    paths = [manage + "?lang=de", manage + "?lang=en", f"/video/{guests.guest_token(appointment.uid, guest.id)}?lang=de"]
+    for path in paths:
+        page = open_page(browser, client, path)
+        assert page.first_status == 200, path
+        assert axe_violations(page) == [], path
+        page.context.close()
+    # A program renamed .pdf: refused at the file field, and the page stays accessible.
+    page = open_page(browser, client, manage + "?lang=de")
+    page.set_input_files("#document", files=[{"name": "Mietvertrag.pdf", "mimeType": "application/pdf",
+                                              "buffer": b"MZ\x90\x00" + bytes(200)}])  # fmt: skip
+    page.get_by_role("button", name="Dokument einreichen").click()
+    page.get_by_role("alert").filter(has_text="keine PDF-, JPEG- oder PNG-Datei").wait_for()
+    assert page.get_by_label("Datei", exact=True).get_attribute("aria-invalid") == "true"
+    assert axe_violations(page) == []
+    page.context.close()
