@@ -12,8 +12,9 @@ A row holds no secret link. The citizen's manage and join links open an appointm
 whoever has them, so the stored message carries ``MANAGE_LINK`` and ``JOIN_LINK`` in their
 place (dead addresses on the reserved ``.invalid`` domain); ``fill_links`` puts the real
 links in, derived again from SECRET_KEY and the appointment's UID, only on the copy that is
-handed to the mail server. A copy of the database, the admin's list of failed mails and
-a row kept after delivery open nothing."""
+handed to the mail server. The conference PIN for dial-in by phone opens the room during
+its window, so it is kept the same way (``PIN``, filled in as ``123 456 7890``). A copy of
+the database, the admin's list of failed mails and a row kept after delivery open nothing."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from visits.booking import links
 from visits.core.events import mail_delivered, mail_failed
 from visits.extensions import db, transaction
 from visits.models import Appointment, OutboxMessage
+from visits.video import dial_in
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,8 @@ LEASE = timedelta(minutes=5)
 # (compose breaks every dot in it), on a domain that never resolves (RFC 2606).
 MANAGE_LINK = "https://link.invalid/manage"
 JOIN_LINK = "https://link.invalid/join"
+PIN = "https://link.invalid/dial-in-pin"
+PLACEHOLDERS = (MANAGE_LINK, JOIN_LINK, PIN)
 
 # Parts are re-encoded as compose encodes them: 7-bit transfer encodings, CRLF.
 _FILL_POLICY = SMTP_POLICY.clone(cte_type="7bit")
@@ -72,9 +76,19 @@ def _filled_calendar(data: str, found: dict[str, str]) -> bytes:
     return b"\r\n".join(Contentline(_filled(line, found)).to_ical() for line in lines)
 
 
+def _secrets(uid: str) -> dict[str, str]:
+    """What the placeholders stand for, derived again from SECRET_KEY and ``uid``."""
+    return {
+        MANAGE_LINK: links.public_url("manage.show", token=links.derive_token("manage", uid)),
+        JOIN_LINK: links.public_url("join.page", token=links.derive_token("join", uid)),
+        PIN: dial_in.formatted(dial_in.derive_pin(uid)),
+    }
+
+
 def fill_links(body: str, uid: str | None) -> str:
     """The message as the citizen receives it: the placeholders replaced by the real
-    manage and join links of the appointment with ``uid``. Headers stay byte for byte."""
+    manage and join links and the dial-in PIN of the appointment with ``uid``. Headers stay
+    byte for byte."""
     message = email.message_from_string(body, policy=_FILL_POLICY)
     found: dict[str, str] | None = None
     for part in message.walk():
@@ -85,15 +99,13 @@ def fill_links(body: str, uid: str | None) -> str:
             continue
         content = part.get_content()
         text = content.decode("utf-8") if isinstance(content, bytes) else content
-        if MANAGE_LINK not in _UNFOLD.sub("", text) and JOIN_LINK not in _UNFOLD.sub("", text):
+        unfolded = _UNFOLD.sub("", text)
+        if not any(placeholder in unfolded for placeholder in PLACEHOLDERS):
             continue
         if found is None:
             if not uid:
                 raise LinksUnavailable("the mail's appointment is gone")
-            found = {
-                MANAGE_LINK: links.public_url("manage.show", token=links.derive_token("manage", uid)),
-                JOIN_LINK: links.public_url("join.page", token=links.derive_token("join", uid)),
-            }
+            found = _secrets(uid)
         if content_type in ("text/plain", "text/html"):
             part.set_content(_filled(text, found), subtype=part.get_content_subtype(), charset="utf-8")
             continue

@@ -21,7 +21,7 @@ from visits.clerks import agenda as clerk_agenda
 from visits.core import clock
 from visits.extensions import limiter
 from visits.models import Appointment
-from visits.video import jitsi
+from visits.video import dial_in, jitsi
 from visits.video.jitsi import State
 from visits.web.manage.views import by_link_or_404, link_lookups, too_many_lookups
 
@@ -136,6 +136,8 @@ def _citizen_page(appointment: Appointment, now: datetime, *, refused: bool = Fa
             state=jitsi.state(appointment, now),
             refused=refused,
             unavailable=unavailable,
+            # How to take part by phone (DIAL_IN_NUMBERS and the PIN), or None.
+            phone_line=dial_in.line_for(appointment),
             **_details(appointment, now),
         )
     )
