@@ -96,6 +96,53 @@ def jitsi_subject(domain: str, subject: str = "") -> str:
     return derived.split(":", 1)[0] if not tenant else derived
 
 
+def jitsi_muc_domain(domain: str, muc_domain: str = "") -> str:
+    """The XMPP domain of the rooms' MUC, as jitsi-meet names a room when it asks the
+    conference mapper (``room@conference.meet.stadt.example``).
+
+    JITSI_MUC_DOMAIN when set (bare: no scheme, no slash); else ``conference.`` + the bare
+    host of JITSI_DOMAIN, with the tenant in front of the host when JITSI_DOMAIN has one
+    (``meet.stadt.example/tenant1`` -> ``conference.tenant1.meet.stadt.example``, as
+    jitsi-meet's multi-tenant configuration names its MUC). Lower-case: domains compare so."""
+    if muc_domain.strip():
+        muc = muc_domain.strip().lower()
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", muc):
+            raise InvalidJitsiSetting(f"JITSI_MUC_DOMAIN {muc_domain!r} must be a bare domain name")
+        return muc
+    bare = domain.strip().removeprefix("https://").removeprefix("http://").strip("/")
+    host, _, path = bare.partition("/")
+    host = host.split(":", 1)[0].lower()
+    tenant = path.split("/", 1)[0].lower()
+    return ".".join(part for part in ("conference", tenant, host) if part)
+
+
+class InvalidDialInNumbers(RuntimeError):
+    """DIAL_IN_NUMBERS that cannot be read as ``CC:number`` entries."""
+
+
+_DIAL_IN_ENTRY = re.compile(r"([A-Za-z]{2}):\s*(\+?[0-9][0-9 ()/-]*[0-9])")
+
+
+def dial_in_numbers(text: str) -> tuple[tuple[str, str], ...]:
+    """DIAL_IN_NUMBERS as (country, number) pairs, in the order given.
+
+    The setting is a comma-separated list of ``CC:number`` entries, ``CC`` an ISO 3166
+    country code: ``DE:+49 221 123456,DE:+49 221 654321``. Empty: no dial-in. A malformed
+    entry stops the app at start (a wrong number in every mail is worse than none)."""
+    entries = []
+    for raw in text.split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        match = _DIAL_IN_ENTRY.fullmatch(entry)
+        if match is None or sum(c.isdigit() for c in match.group(2)) < 3:
+            raise InvalidDialInNumbers(
+                f"DIAL_IN_NUMBERS entry {entry!r} is not COUNTRY:NUMBER (e.g. DE:+49 221 123456)"
+            )
+        entries.append((match.group(1).upper(), " ".join(match.group(2).split())))
+    return tuple(entries)
+
+
 def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str, Any]:
     """Return the Flask config for this environment; every default is the embedded one."""
     instance = Path(instance_path)
@@ -164,6 +211,8 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "RATELIMIT_LOGIN_ACCOUNT": get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;20 per hour;50 per day"),
         # A portal's API key books for many citizens: its own budget per key (JSON API).
         "RATELIMIT_API_KEY": get("RATELIMIT_API_KEY", "600 per minute"),
+        # The dial-in routes for jitsi-meet and the telephony platform (/jitsi/...), per client.
+        "RATELIMIT_DIAL_IN": get("RATELIMIT_DIAL_IN", "30 per minute"),
         # video (Jitsi with token authentication)
         "JITSI_DOMAIN": jitsi_domain,
         "JITSI_APP_ID": jitsi_app_id,
@@ -181,6 +230,11 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "JITSI_OPENS_MINUTES_BEFORE": int(get("JITSI_OPENS_MINUTES_BEFORE", "10")),
         "JITSI_GRACE_MINUTES_AFTER": int(get("JITSI_GRACE_MINUTES_AFTER", "30")),
         "JITSI_TOKEN_MINUTES": int(get("JITSI_TOKEN_MINUTES", "10")),
+        # Dial-in by phone (visits/video/dial_in.py). Empty: derived from JITSI_DOMAIN when
+        # the app starts (``jitsi_muc_domain``).
+        "JITSI_MUC_DOMAIN": get("JITSI_MUC_DOMAIN", ""),
+        # "CC:number" entries, comma-separated; empty: nothing about phones anywhere.
+        "DIAL_IN_NUMBERS": get("DIAL_IN_NUMBERS", ""),
         # sessions and cookies
         # A staff session ends after this many minutes without a request, and this many
         # hours after its login whatever happens; the server checks both on every request.

@@ -9,7 +9,13 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from config import check_secret_key, jitsi_subject, settings_from_environment
+from config import (
+    check_secret_key,
+    dial_in_numbers,
+    jitsi_muc_domain,
+    jitsi_subject,
+    settings_from_environment,
+)
 from visits import settings
 from visits.core.language import select_locale, translation_directories
 from visits.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -31,6 +37,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     check_secret_key(app.config["SECRET_KEY"], app.config["PUBLIC_BASE_URL"])  # before serving anything
     app.config["JITSI_SUBJECT"] = jitsi_subject(app.config["JITSI_DOMAIN"], app.config["JITSI_SUBJECT"])
+    app.config["JITSI_MUC_DOMAIN"] = jitsi_muc_domain(app.config["JITSI_DOMAIN"], app.config["JITSI_MUC_DOMAIN"])
+    dial_in_numbers(app.config["DIAL_IN_NUMBERS"])  # a malformed entry stops the start here
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or (
         app.config["REDIS_URL"] or "memory://"

@@ -76,6 +76,7 @@ class Settings:
     ratelimit_api_key: str
     ratelimit_slots: str  # anonymous slot pages and API slot lists, per client
     ratelimit_feed: str  # calendar feed fetches, per client
+    ratelimit_dial_in: str  # the dial-in routes (/jitsi/...), per client and route
     # video
     jitsi_domain: str
     jitsi_app_id: str
@@ -89,6 +90,8 @@ class Settings:
     jitsi_token_minutes: int
     jitsi_token_email: bool  # the person's email in the token (Gravatar); off by default
     jitsi_events_token: str  # event_sync's bearer token; empty: presence is not reported
+    jitsi_muc_domain: str  # conference.<host>: the domain part of the room JIDs jitsi-meet asks about
+    dial_in_numbers: str  # "CC:number,..." (config.dial_in_numbers); empty: no dial-in
     # staff sessions and passwords
     staff_session_idle_minutes: int
     staff_session_max_hours: int

@@ -23,4 +23,9 @@ var config = {
 
     // The name comes from the token; nobody types another one.
     readOnlyName: true,
+
+    // Dial-in by phone (README "Dial-in by phone"): only with DIAL_IN_NUMBERS set in Visits.
+    // jitsi-meet asks them with ?conference=<room>@<hosts.muc>.
+    // dialInNumbersUrl: 'https://termine.stadt.example/jitsi/dial-in-numbers',
+    // dialInConfCodeUrl: 'https://termine.stadt.example/jitsi/conference-mapper',
 };

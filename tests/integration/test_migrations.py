@@ -136,3 +136,49 @@ def test_the_second_migration_fills_told_times_and_kept_conflicts_from_the_audit
         conn.execute(sa.insert(APPOINTMENT), [
             {**_appointment(4, START + timedelta(minutes=15), confirmed_at=T0), "citizen_email": "max@example.org"}
         ])
+
+
+def test_the_dial_in_migration_gives_existing_video_appointments_their_pin(fresh_app):
+    """0005_dial_in: existing video appointments get the keyed hash of the PIN the app derives for them
+    (so their reminders name a PIN that works), on-site and anonymised ones none; the overlap
+    guard survives, up and down."""
+    from visits.video import dial_in
+
+    upgrade(revision="0005_documents")
+    with db.engine.begin() as conn:
+        conn.execute(sa.insert(STAFF), [{"id": 1, "email": "anna@stadt.test", "name": "Anna", "password_hash": "x",
+                                         "role": "clerk", "active": True, "created_at": T0}])
+        conn.execute(sa.insert(SERVICE), [{
+            "id": 1, "slug": "wohngeld", "name_de": "Wohngeld", "name_en": "Housing benefit", "description_de": "",
+            "description_en": "", "documents_de": "", "documents_en": "", "duration_minutes": 30,
+            "buffer_before_minutes": 0, "buffer_after_minutes": 0, "video": True, "address": "",
+            "min_notice_minutes": 0, "horizon_days": 60, "active": True, "created_at": T0,
+        }])
+        conn.execute(sa.insert(APPOINTMENT), [
+            _appointment(1, START, confirmed_at=T0),
+            _appointment(2, START + timedelta(hours=1), confirmed_at=T0),
+            _appointment(3, START + timedelta(hours=2), confirmed_at=T0),
+        ])
+        rooms = sa.table("appointment", sa.column("id"), sa.column("room"), sa.column("anonymised_at", UTCDateTime()))
+        conn.execute(rooms.update().where(rooms.c.id == 1).values(room="termin-eins"))
+        conn.execute(rooms.update().where(rooms.c.id == 2).values(room="termin-zwei", anonymised_at=T0))
+    upgrade(revision="0005_dial_in")
+
+    with db.engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(sa.column("id"), sa.column("dial_in_pin_hash"))
+                                   .select_from(sa.table("appointment"))).all())
+    assert stored == {1: dial_in.pin_hash(dial_in.derive_pin("1@visits")), 2: None, 3: None}
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE appointment SET dial_in_pin_hash = :h WHERE id = 3"), {"h": stored[1]})
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.insert(APPOINTMENT), [
+            {**_appointment(4, START + timedelta(minutes=15), confirmed_at=T0), "citizen_email": "max@example.org"}
+        ])
+
+    downgrade(revision="0005_documents")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("appointment")}
+    assert "dial_in_pin_hash" not in columns
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.insert(APPOINTMENT), [
+            {**_appointment(4, START + timedelta(minutes=15), confirmed_at=T0), "citizen_email": "max@example.org"}
+        ])

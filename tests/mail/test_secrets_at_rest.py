@@ -1,10 +1,12 @@
 """The outbox keeps no secret: after a citizen's whole journey (hold, confirm, reminder,
 reschedule, cancel), with every mail delivered to a real SMTP server, a copy of the
 database holds no link that opens the appointment's manage page or join page, nor the join
-page of a guest (an interpreter) invited to it."""
+page of a guest (an interpreter) invited to it, nor the conference PIN that lets a caller
+into its room by phone (dial-in numbers configured), nor a document's way in."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 
@@ -16,7 +18,8 @@ from visits.booking import operations as booking
 from visits.extensions import db
 from visits.mail import compose as mail
 from visits.mail import outbox, reminders
-from visits.models import OutboxMessage
+from visits.models import Appointment, OutboxMessage
+from visits.video import dial_in
 
 from .. import days
 from ..conftest import berlin
@@ -27,6 +30,14 @@ NOW = berlin(MONDAY - timedelta(days=7), 9)
 
 # Anything that looks like a token on one of the citizen's pages, however it is encoded.
 TOKEN_LIKE = re.compile(r"[A-Za-z0-9_-]{40,}")
+# Anything that could be a conference PIN (ten digits, the first not 0).
+PIN_LIKE = re.compile(r"(?<![0-9])[1-9][0-9]{9}(?![0-9])")
+
+
+@pytest.fixture(autouse=True)
+def dial_in_numbers(app_config):
+    """With numbers to call, the confirmation, reminder and "moved" mails carry the PIN."""
+    app_config["DIAL_IN_NUMBERS"] = "DE:+49 221 123456"
 
 
 @pytest.fixture
@@ -74,9 +85,12 @@ def test_after_a_whole_journey_no_table_holds_a_working_link(client, smtp_server
 
     manage = links.derive_token("manage", appointment.uid)
     join = links.derive_token("join", appointment.uid)
-    # the citizen got the working links: they are in the mails, and they open the pages
+    pin = dial_in.pin_for(appointment)
+    assert pin is not None
+    # the citizen got the working links and the PIN: they are in the mails, and they work
     delivered = "\n".join(texts(message) for message in received)
     assert links.manage_url(appointment) in delivered and links.join_url(appointment) in delivered
+    assert f"Konferenz-PIN {dial_in.formatted(pin)}#" in delivered
     assert client.get(f"/termin/{manage}").status_code == 200
 
     rows = db.session.scalars(select(OutboxMessage)).all()
@@ -87,6 +101,14 @@ def test_after_a_whole_journey_no_table_holds_a_working_link(client, smtp_server
     assert outbox.MANAGE_LINK in dump  # the rows keep the message, with placeholders
     for candidate in set(TOKEN_LIKE.findall(dump)):
         assert links.by_manage_token(candidate) is None and links.by_join_token(candidate) is None
+    # Nor the PIN: not as typed, not as printed, not as a bare (reversible) SHA-256; the
+    # keyed hash that is stored gives nothing without SECRET_KEY.
+    assert pin not in dump and dial_in.formatted(pin) not in dump
+    assert hashlib.sha256(pin.encode()).hexdigest() not in dump
+    assert appointment.dial_in_pin_hash in dump  # what a look-up needs, and only that
+    for candidate in set(PIN_LIKE.findall(dump)):
+        hashed = dial_in.pin_hash(candidate)
+        assert db.session.scalar(select(Appointment.id).where(Appointment.dial_in_pin_hash == hashed)) is None
 
 
 def test_a_queued_mail_holds_placeholders_and_is_sent_with_the_links(smtp_server, video_service, factories):
@@ -96,12 +118,16 @@ def test_a_queued_mail_holds_placeholders_and_is_sent_with_the_links(smtp_server
     assert links.derive_token("manage", appointment.uid) not in row.body
     assert links.derive_token("join", appointment.uid) not in row.body
 
+    pin = dial_in.formatted(dial_in.pin_for(appointment))
+    assert pin not in row.body
+
     sent = outbox.as_sent(row)
-    assert outbox.MANAGE_LINK not in sent and outbox.JOIN_LINK not in sent
+    assert outbox.MANAGE_LINK not in sent and outbox.JOIN_LINK not in sent and outbox.PIN not in sent
     received = deliver(smtp_server, 2, NOW)
     (confirmation,) = [m for m in received if m["Message-ID"] == row.message_id]
     body = texts(confirmation)
     assert links.manage_url(appointment) in body and links.join_url(appointment) in body
+    assert f"Konferenz-PIN {pin}#" in body
     assert "link.invalid" not in body
 
 
@@ -126,6 +152,8 @@ def test_a_guests_link_is_kept_as_a_placeholder_and_mailed_working(client, smtp_
     assert outbox.guest_link(guest.id) in dump
     for candidate in set(TOKEN_LIKE.findall(dump)):
         assert guests.by_guest_token(candidate) is None and links.by_join_token(candidate) is None
+
+
 def test_a_handed_in_document_leaves_no_working_link_in_the_database_or_the_folder(client, video_service, factories):
     import io
     from pathlib import Path

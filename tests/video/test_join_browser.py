@@ -37,3 +37,15 @@ def test_countdown_ticks_and_announces_the_open_room(browser, client, appointmen
         page.reload()
         assert page.get_by_role("button", name="Am Videoanruf teilnehmen").is_visible()
         page.context.close()
+
+
+@pytest.mark.parametrize("when", [START - timedelta(minutes=30), START], ids=["too early", "open"])
+def test_join_page_with_dial_in_numbers_has_no_accessibility_violations(browser, app_config, request, when):
+    app_config["DIAL_IN_NUMBERS"] = "DE:+49 221 123456,DE:+49 221 654321"
+    client, appointment = request.getfixturevalue("client"), request.getfixturevalue("appointment")
+    with time_machine.travel(when, tick=False):
+        page = open_page(browser, client, f"{join_path(appointment)}?lang=de", bypass_csp=True)
+        assert page.get_by_role("heading", name="Per Telefon teilnehmen").is_visible()
+        assert "Konferenz-PIN" in page.locator("section[aria-labelledby=phone-heading]").inner_text()
+        assert axe_violations(page) == []
+        page.context.close()

@@ -83,6 +83,7 @@ def _anonymise(appointment: Appointment, now: datetime) -> None:
     appointment.cancel_reason = ""
     appointment.manage_token_hash = _dead_link_hash()
     appointment.join_token_hash = _dead_link_hash()
+    appointment.dial_in_pin_hash = None  # its PIN dies with the links
     appointment.anonymised_at = now
 
 

@@ -5,4 +5,5 @@ cancel, reschedule and mark appointments (``operations``) with their machinery (
 gets an appointment in ``placement``, per-address ``limits``, ``locks``), what may be done
 with an appointment now (``rules``), the citizens' secret links (``links``), calendar files
 (``calendar``) and the no-show policy (``no_shows``). Web pages, the API and the jobs all
-call these; it imports ``core`` and ``models``, never ``web`` or ``api``."""
+call these; it imports ``core`` and ``models``, never ``web`` or ``api`` (and ``placement``
+asks ``video.dial_in`` for the uid of a new video appointment, whose dial-in PIN must be free)."""

@@ -79,7 +79,9 @@ def _location(appointment: Appointment) -> str:
     return appointment.service.address or gettext("On site")
 
 
-def _description(appointment: Appointment, manage_url: str, join_url: str | None) -> str:
+def _description(
+    appointment: Appointment, manage_url: str, join_url: str | None, phone_line: str | None = None
+) -> str:
     service = appointment.service
     lines = [
         service.name(appointment.language),
@@ -89,6 +91,8 @@ def _description(appointment: Appointment, manage_url: str, join_url: str | None
     ]
     if appointment.is_video:
         lines += [gettext("Join the video call:"), join_url, ""]
+        if phone_line:
+            lines += [phone_line, ""]
     elif service.address:
         lines += [gettext("Address: %(address)s", address=service.address), ""]
     documents = service.documents(appointment.language)
@@ -112,12 +116,17 @@ def _timed_event(appointment: Appointment, now: datetime) -> Event:
 
 
 def _event(
-    appointment: Appointment, method: str | None, now: datetime, manage_url: str, join_url: str | None
+    appointment: Appointment,
+    method: str | None,
+    now: datetime,
+    manage_url: str,
+    join_url: str | None,
+    phone_line: str | None = None,
 ) -> Event:
     event = _timed_event(appointment, now)
     event.add("summary", _summary(appointment))
     event.add("location", _location(appointment))
-    event.add("description", _description(appointment, manage_url, join_url))
+    event.add("description", _description(appointment, manage_url, join_url, phone_line))
     cancelled = method == "CANCEL" or appointment.status in (Status.CANCELLED, Status.EXPIRED)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
@@ -153,12 +162,15 @@ def appointment_ics(
     now: datetime,
     manage_url: str | None = None,
     join_url: str | None = None,
+    phone_line: str | None = None,
 ) -> bytes:
     """The appointment as a calendar file, in the citizen's language.
 
     ``method``: "REQUEST" (booking or change, by mail), "CANCEL" (cancellation, by mail) or
     None (a download from the manage page). ``manage_url`` and ``join_url`` stand in for the
-    secret links (a mail's file carries the outbox's placeholders, filled in when it is sent)."""
+    secret links (a mail's file carries the outbox's placeholders, filled in when it is sent).
+    ``phone_line``: how to join by phone ("By phone: …, conference PIN …#", from
+    ``video.dial_in.line_for``, in the citizen's language), or None for nothing about phones."""
     if method not in (None, "REQUEST", "CANCEL"):
         raise ValueError(method)
     manage_url = manage_url or links.manage_url(appointment)
@@ -166,7 +178,7 @@ def appointment_ics(
         join_url = join_url or links.join_url(appointment)
     with force_locale(appointment.language):
         calendar = _calendar(method)
-        calendar.add_component(_event(appointment, method, now, manage_url, join_url))
+        calendar.add_component(_event(appointment, method, now, manage_url, join_url, phone_line))
         return calendar.to_ical()
 
 

@@ -20,6 +20,7 @@ from visits.core.citizen import Citizen
 from visits.extensions import db
 from visits.models import ApiKey, Appointment, Service, StaffUser, Status
 from visits.models.types import UTCDateTime
+from visits.video import dial_in
 
 
 def fair_order(clerk_ids: tuple[int, ...] | list[int], start: datetime) -> list[int]:
@@ -169,7 +170,8 @@ def place(
     placed: list[Appointment] = []
 
     def write(clerk_id: int) -> None:
-        uid = links.new_uid()
+        # A video appointment's uid also gives its dial-in PIN, which must be nobody else's.
+        uid, pin_hash = dial_in.new_video_uid() if service.video else (links.new_uid(), None)
         placed.append(
             Appointment(
                 reference=links.new_reference(),
@@ -200,6 +202,7 @@ def place(
                 manage_token_hash=links.token_hash(links.derive_token("manage", uid)),
                 join_token_hash=links.token_hash(links.derive_token("join", uid)),
                 room=links.new_room_name() if service.video else None,
+                dial_in_pin_hash=pin_hash,
                 created_at=now,
                 updated_at=now,
             )

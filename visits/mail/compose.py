@@ -18,13 +18,14 @@ headers only as ``Address`` objects, after control characters are removed, so a 
 a name can neither add a header nor stop the mail (mail-no-injection); links are absolute on
 PUBLIC_BASE_URL (mail-links).
 
-What the stored message holds: the outbox's placeholders where the manage and join links go
-(``outbox.fill_links`` puts the links in on the way to the mail server), so no row opens an
-appointment. What a booker typed reaches mails only as text: the request to confirm, sent
-before the owner of the address has agreed to anything, carries no name at all (neither in
-the greeting nor in ``To:``); later mails greet by name with every dot, colon, slash and @
-followed by a zero-width space, so mail programs do not turn "www.example.org" in a name
-into a link, and HTML escaping keeps it out of any tag."""
+What the stored message holds: the outbox's placeholders where the manage and join links go,
+and where the dial-in PIN goes when DIAL_IN_NUMBERS are set (``outbox.fill_links`` puts them
+in on the way to the mail server), so no row opens an appointment or its room. What a
+booker typed reaches mails only as text: the request to confirm, sent before the owner of
+the address has agreed to anything, carries no name at all (neither in the greeting nor in
+``To:``); later mails greet by name with every dot, colon, slash and @ followed by a
+zero-width space, so mail programs do not turn "www.example.org" in a name into a link,
+and HTML escaping keeps it out of any tag."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ from visits.booking import availability, calendar, links, rules
 from visits.extensions import db
 from visits.mail import outbox
 from visits.models import Appointment, OutboxMessage, Service, Status
+from visits.video import dial_in
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ _METHODS: dict[str, str | None] = {
     "no_show": None,
 }
 KINDS = tuple(_METHODS)
+# The mails that carry the join link, and so the dial-in line beside it.
+_WITH_DIAL_IN = ("confirmation", "rescheduled", "reminder")
 
 # CRLF line ends (RFC 5322) and 7-bit transfer encodings for bodies (quoted-printable or
 # base64), so no relay needs 8BITMIME; raise on malformed headers instead of guessing.
@@ -210,6 +214,11 @@ def _context(kind: str, appointment: Appointment, now: datetime, extra: dict) ->
         "address": service.address,
         "manage_url": outbox.MANAGE_LINK,
         "join_url": outbox.JOIN_LINK if appointment.is_video else None,
+        # "By phone: <numbers>, conference PIN <PIN>#" when dial-in numbers are configured,
+        # with the outbox's placeholder for the PIN (a secret while the room is open).
+        "phone_line": (
+            dial_in.line_for(appointment, placeholder=outbox.PIN) if kind in _WITH_DIAL_IN else None
+        ),
         "book_again_url": links.public_url("public.service", slug=service.slug),
         "lang": language,
         "opens_minutes": settings.current().jitsi_opens_minutes_before,
@@ -265,7 +274,12 @@ def compose(kind: str, appointment: Appointment, *, now: datetime, **extra) -> E
     message = new_message(address_header(_recipient(appointment, kind)), subject, text, html, now=now)
     if method:
         ics = calendar.appointment_ics(
-            appointment, method=method, now=now, manage_url=outbox.MANAGE_LINK, join_url=outbox.JOIN_LINK
+            appointment,
+            method=method,
+            now=now,
+            manage_url=outbox.MANAGE_LINK,
+            join_url=outbox.JOIN_LINK,
+            phone_line=context["phone_line"] if method == "REQUEST" else None,
         )
         # base64 keeps the file byte for byte (its CRLF line ends included); the MIME
         # method equals the METHOD inside (ics-in-mail).

@@ -14,8 +14,10 @@ place (dead addresses on the reserved ``.invalid`` domain); ``fill_links`` puts 
 links in, derived again from SECRET_KEY and the appointment's UID, only on the copy that is
 handed to the mail server. A guest's join link (an interpreter, a support person) gets the
 same treatment: ``guest_link(id)`` stands in for it, and the real link is derived from the
-appointment's UID and that guest's id. A copy of the database, the admin's list of failed
-mails and a row kept after delivery open nothing."""
+appointment's UID and that guest's id. The conference PIN for dial-in by phone opens the
+room during its window, so it is kept the same way (``PIN``, filled in as ``123 456 7890``).
+A copy of the database, the admin's list of failed mails and a row kept after delivery open
+nothing."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from visits.booking import links
 from visits.core.events import mail_delivered, mail_failed
 from visits.extensions import db, transaction
 from visits.models import Appointment, OutboxMessage
+from visits.video import dial_in
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,8 @@ LEASE = timedelta(minutes=5)
 MANAGE_LINK = "https://link.invalid/manage"
 JOIN_LINK = "https://link.invalid/join"
 GUEST_LINK = "https://link.invalid/guest/"  # followed by the guest's id (not a secret)
-_PLACEHOLDER = re.compile(r"https://link\.invalid/(?:manage|join|guest/[0-9]+)")
+PIN = "https://link.invalid/dial-in-pin"
+_PLACEHOLDER = re.compile(r"https://link\.invalid/(?:manage|join|dial-in-pin|guest/[0-9]+)")
 
 # Parts are re-encoded as compose encodes them: 7-bit transfer encodings, CRLF.
 _FILL_POLICY = SMTP_POLICY.clone(cte_type="7bit")
@@ -86,6 +90,8 @@ def _link_for(placeholder: str, uid: str) -> str:
         return links.public_url("manage.show", token=links.derive_token("manage", uid))
     if placeholder == JOIN_LINK:
         return links.public_url("join.page", token=links.derive_token("join", uid))
+    if placeholder == PIN:
+        return dial_in.formatted(dial_in.derive_pin(uid))
     from visits.booking.guests import guest_token  # guests imports the booking use cases
 
     guest_id = int(placeholder.removeprefix(GUEST_LINK))
@@ -94,7 +100,8 @@ def _link_for(placeholder: str, uid: str) -> str:
 
 def fill_links(body: str, uid: str | None) -> str:
     """The message as its recipient receives it: the placeholders replaced by the real
-    manage, join and guest links of the appointment with ``uid``. Headers stay byte for byte."""
+    manage, join and guest links and the dial-in PIN of the appointment with ``uid``.
+    Headers stay byte for byte."""
     message = email.message_from_string(body, policy=_FILL_POLICY)
     found: dict[str, str] | None = None
     for part in message.walk():

@@ -233,6 +233,11 @@ class Appointment(db.Model):
     join_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # Jitsi room name for video appointments.
     room: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # HMAC-SHA256 (keyed with SECRET_KEY) of the conference PIN for dial-in by phone
+    # (visits/video/dial_in.py); the PIN itself is derived again from SECRET_KEY and the
+    # uid, never stored. None: no PIN (not a video appointment, anonymised, or booked
+    # before dial-in existed and its PIN was taken by another).
+    dial_in_pin_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     citizen_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clerk_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

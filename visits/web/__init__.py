@@ -17,12 +17,12 @@ from visits.extensions import db, login_manager
 def register(app: Flask) -> None:
     from visits import api
     from visits.ops import observability
-    from visits.web import admin, feed, headers, jitsi_events, staff
+    from visits.web import admin, feed, headers, jitsi_api, jitsi_events, staff
     from visits.web.join import views as join
     from visits.web.manage import views as manage
     from visits.web.public import views as public
 
-    for blueprint in (public.bp, manage.bp, join.bp, staff.bp, admin.bp, feed.bp, jitsi_events.bp):
+    for blueprint in (public.bp, manage.bp, join.bp, staff.bp, admin.bp, feed.bp, jitsi_api.bp, jitsi_events.bp):
         app.register_blueprint(blueprint)
     api.register(app)
     observability.register(app)

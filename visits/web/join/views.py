@@ -26,7 +26,7 @@ from visits.clerks import agenda as clerk_agenda
 from visits.core import clock
 from visits.extensions import limiter
 from visits.models import Appointment, AppointmentGuest
-from visits.video import jitsi
+from visits.video import dial_in, jitsi
 from visits.video.jitsi import State
 from visits.web.manage.views import link_lookups, too_many_lookups
 
@@ -172,6 +172,8 @@ def _citizen_page(
             state=jitsi.state(appointment, now),
             refused=refused,
             unavailable=unavailable,
+            # How to take part by phone (DIAL_IN_NUMBERS and the PIN), or None.
+            phone_line=dial_in.line_for(appointment),
             **_details(appointment, now),
         )
     )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -24,6 +24,7 @@ from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import limiter
 from visits.models import Appointment, Status
+from visits.video import dial_in
 from visits.web.public.forms import ActionForm, GuestForm, RescheduleForm
 from visits.web.public.views import local_date, local_when, page_language, parse_start, week_of_slots
 
@@ -263,8 +264,10 @@ def withdraw(token: str, document_id: int):
 def ics(token: str):
     """The appointment for the citizen's own calendar (no METHOD: a file, not an invitation)."""
     appointment = by_link_or_404(links.by_manage_token, token)
+    with force_locale(appointment.language):  # the file speaks the citizen's language
+        phone_line = dial_in.line_for(appointment)
     return Response(
-        calendar.appointment_ics(appointment, method=None, now=clock.now()),
+        calendar.appointment_ics(appointment, method=None, now=clock.now(), phone_line=phone_line),
         mimetype="text/calendar",
         headers={"Content-Disposition": 'attachment; filename="termin.ics"'},
     )
