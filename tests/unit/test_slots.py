@@ -497,7 +497,9 @@ def cases(draw):
         rule = draw(st.sampled_from(all_rules))
         day = draw(st.sampled_from([d for d in days if d.weekday() == rule.weekday] or days))
         start = datetime.combine(day, rule.start, tzinfo=tz) + 5 * draw(st.integers(-12, 60)) * MINUTE
-        end = start + 5 * draw(st.integers(1, 48)) * MINUTE
+        # The length is elapsed time (wall-clock arithmetic across the spring gap could make
+        # an interval of no length at all, which blocks nothing).
+        end = (start.astimezone(UTC) + 5 * draw(st.integers(1, 48)) * MINUTE).astimezone(tz)
         zone = draw(st.sampled_from([UTC, tz]))
         clerk = draw(st.sampled_from([*clerks, 4]))
         return Interval(clerk, start.astimezone(zone), end.astimezone(zone))
