@@ -165,7 +165,8 @@ class Closing:
 def add_closing_day(location: Location, closing: Closing, by: StaffUser, *, now: datetime) -> ClosingDay:
     """The location takes no on-site appointments on that day (or that part of it).
 
-    Appointments already booked then stay as they are; the clerk sees and moves them."""
+    Appointments already booked then stay as they are (the conflicts page does not list
+    them yet)."""
     if closing.from_time is not None and closing.until_time is not None and closing.until_time <= closing.from_time:
         raise PlaceError("closing_ends_before_start", "until_time")
     if not closing.reason_de.strip():
