@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import g
 
+from visits.admin import places
 from visits.clerks.accounts import create_user
 from visits.core import clock
 from visits.core.citizen import Citizen
@@ -44,7 +45,10 @@ class Factories:
         self.app = app
 
     def service(self, **fields) -> Service:
+        """A service held at the default location (of the default department) unless
+        ``location_id`` says otherwise."""
         n = next(_numbers)
+        location = places.default_location()
         defaults = dict(
             slug=f"service-{n}",
             name_de=f"Dienstleistung {n}",
@@ -62,6 +66,8 @@ class Factories:
             horizon_days=60,
             active=True,
             created_at=clock.now(),
+            location_id=location.id,
+            department_id=location.department_id,
         )
         return _stored(Service, defaults, fields)
 
@@ -78,6 +84,7 @@ class Factories:
         n = next(_numbers)
         user = create_user(email or f"clerk{n}@stadt.test", name or f"Clerk {n}", password, role, now=clock.now())
         user.services = list(services)
+        user.department_id = places.default_location().department_id
         user.weekly_hours = [WeeklyHours(weekday=d, start_time=s, end_time=e) for d, s, e in hours]
         db.session.commit()
         return user

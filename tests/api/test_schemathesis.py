@@ -13,7 +13,7 @@ emails, dates, languages)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 import schemathesis
@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode, checks
 
-from visits.admin import api_keys
+from visits.admin import api_keys, places
 from visits.booking import availability, links
 from visits.booking import operations as booking
 from visits.core import clock
@@ -39,6 +39,8 @@ CHECKS = [
 
 OPERATIONS = [
     ("GET", "/api/v1/services"),
+    ("GET", "/api/v1/departments"),
+    ("GET", "/api/v1/locations"),
     ("GET", "/api/v1/services/{slug}/slots"),
     ("POST", "/api/v1/bookings"),
     ("GET", "/api/v1/bookings/{reference}"),
@@ -46,12 +48,13 @@ OPERATIONS = [
 ]
 EMAIL = r"[a-z0-9._-]{1,30}@(example\.org|beispiel\.de)"
 POSITIVE, NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE
-# GET /services takes no input at all, so there is no invalid request to make of it.
+# These take no input at all, so there is no invalid request to make of them.
+WITHOUT_INPUT = {("GET", "/api/v1/services"), ("GET", "/api/v1/departments"), ("GET", "/api/v1/locations")}
 CASES = [
     (method, path, mode)
     for method, path in OPERATIONS
     for mode in (POSITIVE, NEGATIVE)
-    if (method, path, mode) != ("GET", "/api/v1/services", NEGATIVE)
+    if not (mode == NEGATIVE and (method, path) in WITHOUT_INPUT)
 ]
 
 
@@ -73,6 +76,14 @@ def world(app, factories) -> World:
     free = availability.free_slots(service, today, today + timedelta(days=21), clock.now())
     assert len(free) > 40
     made = [booking.hold(service, slot.start, factories.citizen(), now=clock.now()).appointment for slot in free[-3:]]
+    # A location with a part-day and a whole closing day, and one without coordinates.
+    admin = factories.admin()
+    location = places.default_location()
+    location.latitude, location.longitude = 51.2277, 6.7735
+    places.add_closing_day(location, places.Closing(today, from_time=time(12), reason_de="Versammlung"), admin,
+                           now=clock.now())
+    places.add_closing_day(location, places.Closing(today + timedelta(days=3), reason_de="Rosenmontag"), admin,
+                           now=clock.now())
     return World(
         schema=schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app),
         key=plain,

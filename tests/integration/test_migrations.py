@@ -182,3 +182,60 @@ def test_the_dial_in_migration_gives_existing_video_appointments_their_pin(fresh
         conn.execute(sa.insert(APPOINTMENT), [
             {**_appointment(4, START + timedelta(minutes=15), confirmed_at=T0), "citizen_email": "max@example.org"}
         ])
+
+
+def test_the_places_migration_moves_services_and_staff_into_the_default_department_and_location(fresh_app):
+    """0006_places: one default department and location, its address taken from the first
+    service that has one; every service and staff member belongs to them; down again cleanly."""
+    upgrade(revision="0005_dial_in")
+    service = {
+        "description_de": "", "description_en": "", "documents_de": "", "documents_en": "", "duration_minutes": 30,
+        "buffer_before_minutes": 0, "buffer_after_minutes": 0, "min_notice_minutes": 0, "horizon_days": 60,
+        "active": True, "created_at": T0,
+    }
+    with db.engine.begin() as conn:
+        conn.execute(sa.insert(STAFF), [
+            {"id": 1, "email": "anna@stadt.test", "name": "Anna", "password_hash": "x", "role": "clerk",
+             "active": True, "created_at": T0},
+            {"id": 2, "email": "ada@stadt.test", "name": "Ada", "password_hash": "x", "role": "admin",
+             "active": True, "created_at": T0},
+        ])
+        conn.execute(sa.insert(SERVICE), [
+            {**service, "id": 1, "slug": "wohngeld", "name_de": "Wohngeld", "name_en": "Housing benefit",
+             "video": True, "address": ""},
+            {**service, "id": 2, "slug": "ausweis", "name_de": "Ausweis", "name_en": "ID card", "video": False,
+             "address": "Marktplatz 1, 40213 Düsseldorf"},
+            {**service, "id": 3, "slug": "pass", "name_de": "Pass", "name_en": "Passport", "video": False,
+             "address": "Anderswo 2"},
+        ])
+    upgrade(revision="0006_places")
+
+    with db.engine.connect() as conn:
+        departments = conn.execute(sa.text("SELECT id, slug, name_de, name_en, active FROM department")).all()
+        locations = conn.execute(sa.text("SELECT id, slug, department_id, street, name_en FROM location")).all()
+        services = dict(conn.execute(sa.text("SELECT id, department_id FROM service")).all())
+        held_at = dict(conn.execute(sa.text("SELECT id, location_id FROM service")).all())
+        staff = dict(conn.execute(sa.text("SELECT id, department_id FROM staff_user")).all())
+    [(department_id, slug, name_de, name_en, active)] = departments
+    assert (slug, name_de, name_en, bool(active)) == ("buergerservice", "Bürgerservice", "Citizens' service", True)
+    [(location_id, location_slug, of_department, street, _name)] = locations
+    assert (location_slug, of_department, street) == ("buergerservice", department_id, "Marktplatz 1, 40213 Düsseldorf")
+    assert services == {1: department_id, 2: department_id, 3: department_id}
+    assert held_at == {1: location_id, 2: location_id, 3: location_id}
+    assert staff == {1: department_id, 2: department_id}
+
+    downgrade(revision="0005_dial_in")
+    inspector = sa.inspect(db.engine)
+    assert "department_id" not in {c["name"] for c in inspector.get_columns("service")}
+    assert "location_id" not in {c["name"] for c in inspector.get_columns("service")}
+    assert "department_id" not in {c["name"] for c in inspector.get_columns("staff_user")}
+    assert not any(inspector.has_table(t) for t in ("department", "location", "closing_day"))
+    # The overlap guard survives the way down (no table was copied).
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.insert(APPOINTMENT), [_appointment(1, START, confirmed_at=T0), _appointment(2, START, confirmed_at=T0)])
+
+
+def test_the_places_migration_leaves_the_default_location_without_address_when_no_service_has_one(fresh_app):
+    upgrade(revision="0006_places")
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT slug, street FROM location")).all() == [("buergerservice", "")]

@@ -20,13 +20,13 @@ import pytest
 from flask import current_app
 from sqlalchemy import event
 
-from visits.admin import api_keys
+from visits.admin import api_keys, places
 from visits.booking import operations as booking
 from visits.clerks import absences as clerk_absences
 from visits.clerks import hours as clerk_hours
 from visits.core import audit, clock
 from visits.extensions import db
-from visits.models import Absence, Appointment
+from visits.models import Absence, Appointment, Department, Location
 
 from ..days import berlin
 from ..factories import Factories
@@ -46,6 +46,8 @@ NOT_LISTS = {
     "admin.staff_new",
     "admin.staff_edit",
     "admin.video",
+    "admin.location_new",
+    "admin.location_edit",
 }
 
 
@@ -315,6 +317,34 @@ def reports(factories: Factories, monday: date) -> Page:
     return Page(_client(factories, factories.admin()), url, add)
 
 
+def locations(factories: Factories, monday: date) -> Page:
+    """Locations of several departments, each with a closing day."""
+    admin = factories.admin()
+
+    def add(i: int) -> str:
+        department = Department(slug=f"amt-{i}", name_de=f"Amt {i}", name_en=f"Office {i}")
+        location = Location(slug=f"ort-{i}", name_de=f"Standort {i:02d}", name_en=f"Site {i}", department=department)
+        db.session.add(location)
+        db.session.commit()
+        places.add_closing_day(location, places.Closing(monday, reason_de="Rosenmontag"), admin, now=clock.now())
+        return f">Standort {i:02d}<"
+
+    return Page(_client(factories, admin), "/admin/locations", add)
+
+
+def closing_days(factories: Factories, monday: date) -> Page:
+    admin = factories.admin()
+    location = places.default_location()
+    db.session.commit()
+
+    def add(i: int) -> str:
+        closing = places.Closing(monday + timedelta(days=i), reason_de=f"Schließung {i:02d}")
+        places.add_closing_day(location, closing, admin, now=clock.now())
+        return f"Schließung {i:02d}<"
+
+    return Page(_client(factories, admin), f"/admin/locations/{location.id}/closing-days", add)
+
+
 PAGES: dict[str, tuple[str, Callable[[Factories, date], Page]]] = {
     "agenda_of_a_clerk": ("staff.agenda", agenda_of_a_clerk),
     "agenda_of_everyone": ("staff.agenda", agenda_of_everyone),
@@ -332,6 +362,8 @@ PAGES: dict[str, tuple[str, Callable[[Factories, date], Page]]] = {
     "mails": ("admin.mails", mails),
     "pauses": ("admin.pauses", pauses),
     "reports": ("admin.reports", reports),
+    "locations": ("admin.locations", locations),
+    "closing_days": ("admin.closing_days", closing_days),
 }
 
 

@@ -6,7 +6,7 @@ of the other person's data in the body).
 The walk is generic: it reads ``app.url_map``, so a route added later is walked too. Path
 arguments are filled with objects that belong to clerk A (A's appointment, absence, weekly
 hours; for the admin routes: a service, A's account, an API key, a failed mail, a booking
-pause). A route with an argument the walk does not know fails the test until an object for
+pause, a location and its closing day). A route with an argument the walk does not know fails the test until an object for
 it is added to ``OWNED_BY_A`` below."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from visits.admin import api_keys
+from visits.admin import api_keys, places
 from visits.booking import documents, guests
 from visits.booking import operations as booking
 from visits.core import clock
@@ -107,6 +107,8 @@ def world(app, factories) -> World:
     key, _plain = api_keys.create("Portal Alpha", admin, now=clock.now())
     failed = factories.failed_mail(CITIZEN_EMAIL)
     pause = factories.booking_pause("pausiert@example.org")
+    location = places.default_location()
+    closing = places.add_closing_day(location, places.Closing(monday, reason_de="Rosenmontag"), admin, now=clock.now())
     args = {
         "appointment_id": appointment.id,
         "absence_id": absence.id,
@@ -117,6 +119,8 @@ def world(app, factories) -> World:
         "message_id": failed.id,
         "pause_id": pause.id,
         "document_id": document.id,
+        "location_id": location.id,
+        "closing_day_id": closing.id,
     }
     secrets = (
         CITIZEN_NAME,

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from visits import settings
+from visits.admin import places
 from visits.clerks import accounts as staff_accounts
 from visits.clerks import throttle
 from visits.core import audit
@@ -22,7 +23,7 @@ from visits.core.refusals import Refused
 from visits.core.slugs import SLUG_PATTERN as SLUG_PATTERN  # the admin form shows it
 from visits.core.slugs import is_slug
 from visits.extensions import db, transaction
-from visits.models import Appointment, AuditEvent, OutboxMessage, Role, Service, StaffUser, Status
+from visits.models import Appointment, AuditEvent, Location, OutboxMessage, Role, Service, StaffUser, Status
 
 # Fields of a service an administrator edits (the order is the form's).
 SERVICE_FIELDS = (
@@ -76,11 +77,23 @@ def _check_service(values: dict[str, Any], service: Service | None) -> None:
 def save_service(
     values: dict[str, Any], by: StaffUser, service: Service | None = None, *, now: datetime
 ) -> Service:
-    """Create a service (``service`` None) or change one; records which fields changed."""
+    """Create a service (``service`` None) or change one; records which fields changed.
+
+    ``values["location_id"]`` (optional) is where it is held; without one a new service is
+    held at the default location. The service belongs to its location's department."""
+    location_id = values.get("location_id")
     values = {k: values[k] for k in SERVICE_FIELDS}
     values["slug"] = values["slug"].strip().lower()
     _check_service(values, service)
+    location = db.session.get(Location, location_id) if location_id else None
+    if location_id and location is None:
+        raise AdminError("location_unknown", "location_id")
     with transaction():
+        if location is None and (service is None or service.location_id is None):
+            location = places.default_location()
+        if location is not None:
+            values["location_id"] = location.id
+            values["department_id"] = location.department_id
         if service is None:
             service = Service(created_at=now, **values)
             db.session.add(service)
@@ -137,6 +150,7 @@ def invite(
         except staff_accounts.AccountError as exc:
             raise AdminError("email_taken" if "exists" in str(exc) else "role_invalid", "email") from exc
         user.password_expires_at = now + timedelta(hours=settings.current().staff_initial_password_hours)
+        user.department_id = places.default_location().department_id
         user.services = list(services)
         db.session.flush()
         audit.record("staff.invited", at=now, actor=by, obj=user, email=user.email, role=user.role)

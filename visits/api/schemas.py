@@ -185,3 +185,51 @@ class BookingSchema(ma.Schema):
     join_url = fields.String(
         metadata={"description": "The video join page (video appointments; as manage_url)"}
     )
+
+
+_LOCAL_TIME = {"description": "Local time (Europe/Berlin), HH:MM", "pattern": r"^[0-2][0-9]:[0-5][0-9]$"}
+
+
+class DepartmentSchema(ma.Schema):
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    locations = fields.List(
+        fields.String(), required=True, metadata={"description": "Slugs of the department's locations"}
+    )
+
+
+class ClosingDaySchema(ma.Schema):
+    date = fields.Date(required=True, metadata={"description": "Local date the location is closed"})
+    from_ = fields.String(
+        data_key="from",
+        required=True,
+        allow_none=True,
+        metadata={**_LOCAL_TIME, "description": "Closed from this local time (HH:MM); null: from the start of the day"},
+    )
+    until = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={**_LOCAL_TIME, "description": "Closed until this local time (HH:MM); null: until the end of the day"},
+    )
+    reason = fields.String(required=True)
+
+
+class LocationSchema(ma.Schema):
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    department = fields.String(required=True, metadata={"description": "The department's slug"})
+    address = fields.String(required=True, metadata={"description": "Street, postcode and city in one line"})
+    street = fields.String(required=True)
+    postcode = fields.String(required=True)
+    city = fields.String(required=True)
+    directions = fields.String(required=True)
+    step_free = fields.Boolean(required=True, metadata={"description": "true: step-free access"})
+    hearing_loop = fields.Boolean(required=True, metadata={"description": "true: a hearing loop is installed"})
+    opening_hours = fields.String(required=True, metadata={"description": "Opening hours as free text"})
+    latitude = fields.Float(required=True, allow_none=True)
+    longitude = fields.Float(required=True, allow_none=True)
+    closing_days = fields.List(
+        fields.Nested(ClosingDaySchema),
+        required=True,
+        metadata={"description": "Closing days (no on-site appointments) from today for the next 60 days"},
+    )

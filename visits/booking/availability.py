@@ -1,5 +1,6 @@
-"""From the database to the slot engine: loads rules, absences, holidays and bookings and
-asks ``slots.free_slots`` which slots are free. Reads only; operations.py does the writing."""
+"""From the database to the slot engine: loads rules, absences, holidays, the closing days
+of the location an on-site service is held at (given to the engine as absences of every
+clerk) and bookings, and asks ``slots.free_slots`` which slots are free. Reads only; operations.py does the writing."""
 
 from __future__ import annotations
 
@@ -14,8 +15,18 @@ from sqlalchemy.orm import selectinload
 from visits import settings
 from visits.booking import slots
 from visits.booking.holidays import holidays
+from visits.booking.wallclock import first_moment_showing
 from visits.extensions import db
-from visits.models import OCCUPYING, Absence, Appointment, Service, StaffUser, Status, WeeklyHours
+from visits.models import (
+    OCCUPYING,
+    Absence,
+    Appointment,
+    ClosingDay,
+    Service,
+    StaffUser,
+    Status,
+    WeeklyHours,
+)
 
 
 def zone() -> ZoneInfo:
@@ -90,6 +101,46 @@ def absences(clerk_ids: list[int], start: datetime, end: datetime) -> list[slots
     return [slots.Interval(c, s, e) for c, s, e in rows]
 
 
+def closed_periods(
+    service_ids: Iterable[int], first_day: date, last_day: date
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """The closing periods, as instants, of the location each on-site service is held at,
+    on the local days first_day..last_day (a day's margin either side, for buffers), in one
+    query. A video service is not held at a location and is missing from the answer, as is
+    a service whose location is open throughout."""
+    ids = set(service_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Service.id, ClosingDay.day, ClosingDay.from_time, ClosingDay.until_time)
+        .join(ClosingDay, ClosingDay.location_id == Service.location_id)
+        .where(
+            Service.id.in_(ids),
+            Service.video.is_(False),
+            ClosingDay.day >= first_day - timedelta(days=1),
+            ClosingDay.day <= last_day + timedelta(days=1),
+        )
+    )
+    tz = zone()
+    found: dict[int, list[tuple[datetime, datetime]]] = {}
+    for service_id, day, from_time, until_time in rows:
+        # Wall-clock times become instants the way a clerk's hours do (wallclock.py).
+        start = first_moment_showing(day, from_time or time.min, tz)
+        end = (
+            first_moment_showing(day, until_time, tz)
+            if until_time is not None
+            else first_moment_showing(day + timedelta(days=1), time.min, tz)
+        )
+        found.setdefault(service_id, []).append((start, end))
+    return found
+
+
+def closed_for_clerks(periods: Iterable[tuple[datetime, datetime]], clerk_ids: Iterable[int]) -> list[slots.Interval]:
+    """A closed location is, for the slot engine, an absence of every clerk at it."""
+    ids = list(clerk_ids)
+    return [slots.Interval(clerk, start, end) for start, end in periods for clerk in ids]
+
+
 def occupying_condition(now: datetime):
     """Appointments that take a clerk's time: a hold counts only until it runs out."""
     return or_(
@@ -131,11 +182,12 @@ def free_slots(
     ``service`` needs only its ``id``."""
     ids = bookable_clerk_ids(service.id) if clerk_ids is None else clerk_ids
     span_start, span_end = _local_range_utc(first_day, last_day)
+    closed = closed_periods([service.id], first_day, last_day).get(service.id, ())
     return slots.free_slots(
         service=rules or service_rules(service),
         clerk_ids=ids,
         rules=weekly_rules(ids),
-        absences=absences(ids, span_start, span_end),
+        absences=[*absences(ids, span_start, span_end), *closed_for_clerks(closed, ids)],
         booked=booked(ids, span_start, span_end, now, ignore=ignore_appointment),
         holidays=holidays(first_day, last_day).keys(),
         first_day=first_day,
@@ -183,16 +235,17 @@ def free_slots_of_many(questions: Sequence[SlotQuestion], now: datetime) -> list
     hours = weekly_rules(ids)
     away = absences(ids, span_start, span_end)
     taken = booked(ids, span_start, span_end, now)
-    closed = holidays(first, last).keys()
+    public_holidays = holidays(first, last).keys()
+    closed = closed_periods({question.rules.id for question in questions}, first, last)
     tz = zone()
     return [
         slots.free_slots(
             service=question.rules,
             clerk_ids=question.clerk_ids,
             rules=hours,
-            absences=away,
+            absences=[*away, *closed_for_clerks(closed.get(question.rules.id, ()), question.clerk_ids)],
             booked=taken,
-            holidays=closed,
+            holidays=public_holidays,
             first_day=question.first_day,
             last_day=question.last_day,
             now=now,

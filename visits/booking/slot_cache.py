@@ -5,7 +5,7 @@ asking at once queued behind it. Between two changes the answer is the same, so 
 computed once per *generation* and served from memory until something changes:
 
 * **Generation.** A random token that every committed change to appointments, weekly
-  hours, absences, services or staff (and their service lists) replaces. The session
+  hours, absences, closing days, services or staff (and their service lists) replaces. The session
   events below notice such a change in a flush or a bulk UPDATE/DELETE, and replace the
   token **after the commit** (a reader that read the token before the commit may store the
   old state, but only under the token that is replaced a moment later; a reader that reads
@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 from visits import settings
 from visits.booking import availability, catalogue, slots
 from visits.extensions import db
-from visits.models import Absence, Appointment, Service, StaffUser, Status, WeeklyHours
+from visits.models import Absence, Appointment, ClosingDay, Service, StaffUser, Status, WeeklyHours
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,13 @@ REDIS_KEY = "visits:slot-generation"
 MAX_ENTRIES = 512
 _CHANGED = "visits.slots_changed"  # key in Session.info: a watched table changed
 # Everything the free slots are computed from.
-_WATCHED_CLASSES = (Appointment, WeeklyHours, Absence, Service, StaffUser)
+_WATCHED_CLASSES = (Appointment, WeeklyHours, Absence, ClosingDay, Service, StaffUser)
 _WATCHED_TABLES = frozenset(
     {
         "appointment",
         "weekly_hours",
         "absence",
+        "closing_day",
         "service",
         "staff_user",
         "clerk_service",

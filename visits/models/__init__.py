@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -32,6 +32,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from visits.extensions import db
 from visits.models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from visits.models.places import Department, Location
 
 
 class Role(StrEnum):
@@ -91,10 +94,16 @@ class Service(db.Model):
     horizon_days: Mapped[int] = mapped_column(Integer, default=60)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Which department offers it, and where an on-site appointment is held (a video one
+    # needs no location in this version, whatever is set here); see models/places.py.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
 
     clerks: Mapped[list[StaffUser]] = relationship(
         secondary=clerk_service, back_populates="services"
     )
+    department: Mapped[Department | None] = relationship()
+    location: Mapped[Location | None] = relationship()
 
     __table_args__ = (
         CheckConstraint("duration_minutes > 0", name="duration_positive"),
@@ -135,6 +144,7 @@ class StaffUser(UserMixin, db.Model):
     # Set for a password an administrator handed out (invitation, reset): it opens the
     # account only until then, and only to choose a password of one's own.
     password_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
 
     services: Mapped[list[Service]] = relationship(
         secondary=clerk_service, back_populates="clerks"
@@ -411,4 +421,5 @@ class LoginAttempt(db.Model):
 
 from visits.models.documents import AppointmentDocument  # noqa: E402,F401
 from visits.models.guests import AppointmentGuest, GuestRole  # noqa: E402,F401
+from visits.models.places import ClosingDay, Department, Location  # noqa: E402,F401
 from visits.models.presence import RoomPresence  # noqa: E402,F401  (its own module: see there)

@@ -7,6 +7,7 @@ from datetime import datetime, time
 from sqlalchemy import select
 
 from visits import settings
+from visits.admin import places
 from visits.clerks.accounts import create_user
 from visits.extensions import db, transaction
 from visits.models import Role, Service, StaffUser, WeeklyHours
@@ -71,8 +72,10 @@ def seed_demo(*, now: datetime) -> list[tuple[str, str, str]]:
     credentials = []
     with transaction():
         if db.session.scalar(select(Service).where(Service.slug == SERVICES[0]["slug"])) is None:
+            location = places.default_location()
+            held_at = {"location_id": location.id, "department_id": location.department_id}
             for spec in SERVICES:
-                db.session.add(Service(created_at=now, min_notice_minutes=60, horizon_days=60, **spec))
+                db.session.add(Service(created_at=now, min_notice_minutes=60, horizon_days=60, **held_at, **spec))
             db.session.flush()
         services = list(
             db.session.scalars(select(Service).where(Service.slug.in_([s["slug"] for s in SERVICES])))

@@ -1,6 +1,6 @@
-"""The administrators' pages: services, staff accounts, API keys, failed mails, booking
+"""The administrators' pages: services, locations and their closing days, staff accounts, API keys, failed mails, booking
 pauses, video status, the audit log and reports. One blueprint (``bp``, under /admin);
-each area's routes live in a module of their own (``services``, ``staff``, ``keys``,
+each area's routes live in a module of their own (``services``, ``locations``, ``staff``, ``keys``,
 ``mails``, ``pauses``, ``audit``, ``reports``, ``overview``), who may see what in
 ``access``, the steps every page shares in ``pages``, the forms in ``forms``. The routes
 parse the request, call one function of ``visits.admin`` (or ``visits.booking.no_shows``)
@@ -17,6 +17,7 @@ from visits.web.admin import (  # noqa: E402
     access,
     audit,
     keys,
+    locations,
     mails,
     overview,
     pauses,
@@ -25,4 +26,4 @@ from visits.web.admin import (  # noqa: E402
     staff,
 )
 
-__all__ = ["access", "audit", "bp", "keys", "mails", "overview", "pauses", "reports", "services", "staff"]
+__all__ = ["access", "audit", "bp", "keys", "locations", "mails", "overview", "pauses", "reports", "services", "staff"]

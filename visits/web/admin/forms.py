@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DecimalField,
     EmailField,
     IntegerField,
     RadioField,
@@ -14,10 +15,12 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from visits.admin.operations import SERVICE_FIELDS, SLUG_PATTERN
+from visits.admin.places import LOCATION_FIELDS, Closing
 from visits.models import Role
 from visits.web.staff.forms import MultiCheckboxField
 
@@ -70,6 +73,8 @@ class ServiceForm(FlaskForm):
         validators=[InputRequired(_l("Choose video or on site."))],
     )
     address = StringField(_l("Address (for on-site appointments)"), validators=[Optional(), Length(max=300)])
+    # Choices: the locations (``location_choices``); its department is the service's.
+    location_id = SelectField(_l("Location (for on-site appointments)"), coerce=int, validators=[Optional()])
     min_notice_minutes = _minutes(_l("Minimum notice (minutes)"), maximum=60 * 24 * 30, default=60)
     horizon_days = _minutes(_l("Bookable ahead (days)"), minimum=1, maximum=366, default=60)
     active = BooleanField(_l("Bookable (active)"), default=True)
@@ -83,7 +88,94 @@ class ServiceForm(FlaskForm):
         data["video"] = self.video.data == "video"
         data["address"] = (self.address.data or "").strip()
         data["active"] = bool(data["active"])
+        data["location_id"] = self.location_id.data or None
         return data
+
+
+def _slug_field(label) -> StringField:
+    return StringField(
+        label,
+        filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
+        validators=[
+            DataRequired(_l("Enter the address part.")),
+            Length(max=80),
+            Regexp(
+                SLUG_PATTERN,
+                message=_l("Use only lower-case letters, digits and single hyphens, e.g. “id-card”."),
+            ),
+        ],
+    )
+
+
+def _text(label, maximum: int, *, area: bool = False):
+    kind = TextAreaField if area else StringField
+    return kind(label, validators=[Optional(), Length(max=maximum)])
+
+
+class LocationForm(FlaskForm):
+    slug = _slug_field(_l("Address part (slug)"))
+    # Choices: the departments (set by the page).
+    department_id = SelectField(
+        _l("Department"), coerce=int, validators=[InputRequired(_l("Choose the department."))]
+    )
+    name_de = StringField(
+        _l("Name (German)"), validators=[DataRequired(_l("Enter the German name.")), Length(max=200)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), validators=[DataRequired(_l("Enter the English name.")), Length(max=200)]
+    )
+    street = _text(_l("Street and number"), 200)
+    postcode = StringField(
+        _l("Postcode"),
+        validators=[Optional(), Regexp(r"^[0-9]{5}$", message=_l("Enter the five digits of the postcode."))],
+    )
+    city = _text(_l("City"), 100)
+    directions_de = _text(_l("Directions (German)"), 5000, area=True)
+    directions_en = _text(_l("Directions (English)"), 5000, area=True)
+    opening_hours_de = _text(_l("Opening hours (German)"), 5000, area=True)
+    opening_hours_en = _text(_l("Opening hours (English)"), 5000, area=True)
+    step_free = BooleanField(_l("Step-free access"))
+    hearing_loop = BooleanField(_l("Hearing loop"))
+    latitude = DecimalField(
+        _l("Latitude (optional)"),
+        places=None,
+        validators=[Optional(), NumberRange(-90, 90, _l("Enter a number from %(min)s to %(max)s."))],
+    )
+    longitude = DecimalField(
+        _l("Longitude (optional)"),
+        places=None,
+        validators=[Optional(), NumberRange(-180, 180, _l("Enter a number from %(min)s to %(max)s."))],
+    )
+
+    def values(self) -> dict:
+        data = {name: getattr(self, name).data for name in LOCATION_FIELDS}
+        for key in ("name_de", "name_en", "street", "postcode", "city", "directions_de", "directions_en",
+                    "opening_hours_de", "opening_hours_en"):  # fmt: skip
+            data[key] = (data[key] or "").strip()
+        for key in ("latitude", "longitude"):
+            data[key] = float(data[key]) if data[key] is not None else None
+        data["step_free"] = bool(data["step_free"])
+        data["hearing_loop"] = bool(data["hearing_loop"])
+        return data
+
+
+class ClosingDayForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
+    from_time = TimeField(_l("Closed from (optional)"), validators=[Optional()])
+    until_time = TimeField(_l("Closed until (optional)"), validators=[Optional()])
+    reason_de = StringField(
+        _l("Reason (German)"), validators=[DataRequired(_l("Enter the reason.")), Length(max=200)]
+    )
+    reason_en = StringField(_l("Reason (English)"), validators=[Optional(), Length(max=200)])
+
+    def closing(self) -> Closing:
+        return Closing(
+            day=self.day.data,
+            from_time=self.from_time.data,
+            until_time=self.until_time.data,
+            reason_de=self.reason_de.data or "",
+            reason_en=self.reason_en.data or "",
+        )
 
 
 ROLE_CHOICES = [

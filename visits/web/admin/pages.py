@@ -19,6 +19,14 @@ MESSAGES = {
     "email_taken": _l("A staff account with this email address exists already."),
     "role_invalid": _l("Choose a role."),
     "last_admin": _l("This is the last active administrator; appoint another one first."),
+    "location_unknown": _l("Choose one of the locations."),
+    "location_slug_taken": _l("Another location uses this address part already."),
+    "department_unknown": _l("Choose the department."),
+    "coordinates_incomplete": _l("Enter both latitude and longitude, or neither."),
+    "latitude_invalid": _l("Enter a number from %(min)s to %(max)s.", min=-90, max=90),
+    "longitude_invalid": _l("Enter a number from %(min)s to %(max)s.", min=-180, max=180),
+    "closing_ends_before_start": _l("The end must be after the start."),
+    "closing_reason_missing": _l("Enter the reason."),
 }
 
 

@@ -6,6 +6,7 @@ from flask import render_template, request
 from flask_babel import gettext
 
 from visits.admin import operations as administration
+from visits.admin import places
 from visits.core import clock
 from visits.models import Service
 from visits.web.admin import bp, forms
@@ -38,6 +39,9 @@ def _service_form(service: Service | None):
     form = forms.ServiceForm(obj=service if showing else None)
     if showing:
         form.video.data = "video" if service.video else "onsite"
+    form.location_id.choices = [(0, gettext("The default location"))] + [
+        (location.id, f"{location.name_de} ({location.department.name_de})") for location in places.all_locations()
+    ]
     refused = False
     if form.validate_on_submit():
         try:

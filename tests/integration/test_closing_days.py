@@ -1,0 +1,105 @@
+"""A closing day of a location (whole or part of a day) takes away exactly the slots of the
+on-site services held there on that day: not other days, not other locations, not video
+services; and the cached listing shows it (and its removal) at once."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+
+from visits.admin import places
+from visits.booking import holidays
+from visits.core import clock
+from visits.extensions import db
+from visits.models import Department, Location
+
+from .. import days
+
+EIGHT_TO_TWELVE = ["08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "11:00", "11:30"]
+
+
+@pytest.fixture
+def monday(app) -> date:
+    day = days.BOOKING_MONDAY
+    while holidays.holidays(day, day + timedelta(days=1)):
+        day += timedelta(days=7)
+    return day
+
+
+@pytest.fixture
+def town_hall(app) -> Location:
+    return places.default_location()
+
+
+@pytest.fixture
+def other_office(app, town_hall) -> Location:
+    department = Department(slug="strassenverkehrsamt", name_de="Straßenverkehrsamt", name_en="Road traffic office")
+    location = Location(slug="kfz-zulassung", name_de="Kfz-Zulassung", name_en="Vehicle registration", department=department)
+    db.session.add(location)
+    db.session.commit()
+    return location
+
+
+@pytest.fixture
+def admin(factories):
+    return factories.admin()
+
+
+@pytest.fixture(autouse=True)
+def services(factories, town_hall, other_office):
+    found = [
+        factories.service(slug="ausweis", video=False, address="Markt 1", location_id=town_hall.id),
+        factories.service(slug="zulassung", video=False, address="Ring 2", location_id=other_office.id,
+                          department_id=other_office.department_id),
+        factories.service(slug="wohngeld", video=True, location_id=town_hall.id),
+    ]
+    factories.clerk(found)
+    return found
+
+
+def listed(client, slug: str, day: date) -> list[str]:
+    """Local wall-clock times (HH:MM) the API offers for ``slug`` on ``day`` (the cached listing)."""
+    response = client.get(f"/api/v1/services/{slug}/slots?from={day}&to={day}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    db.session.rollback()
+    return [s["start"][11:16] for s in response.get_json()["slots"]]
+
+
+def test_a_whole_closing_day_removes_that_days_on_site_slots_of_that_location_only(client, town_hall, admin, monday):
+    tuesday = monday + timedelta(days=1)
+    assert listed(client, "ausweis", monday) == EIGHT_TO_TWELVE  # cached before the change
+
+    places.add_closing_day(town_hall, places.Closing(monday, reason_de="Rosenmontag"), admin, now=clock.now())
+
+    assert listed(client, "ausweis", monday) == []
+    assert listed(client, "ausweis", tuesday) == EIGHT_TO_TWELVE
+    assert listed(client, "zulassung", monday) == EIGHT_TO_TWELVE  # another location
+    assert listed(client, "wohngeld", monday) == EIGHT_TO_TWELVE  # by video: no location
+
+
+def test_a_part_day_closing_removes_only_the_slots_in_that_part(client, town_hall, admin, monday):
+    closing = places.Closing(monday, from_time=time(10), reason_de="Personalversammlung")
+    places.add_closing_day(town_hall, closing, admin, now=clock.now())
+    assert listed(client, "ausweis", monday) == ["08:00", "08:30", "09:00", "09:30"]
+
+    morning = places.Closing(monday + timedelta(days=1), until_time=time(9), reason_de="Schulung")
+    places.add_closing_day(town_hall, morning, admin, now=clock.now())
+    assert listed(client, "ausweis", monday + timedelta(days=1)) == EIGHT_TO_TWELVE[2:]
+
+
+def test_removing_a_closing_day_offers_its_slots_again_at_once(client, town_hall, admin, monday):
+    row = places.add_closing_day(town_hall, places.Closing(monday, reason_de="Silvester"), admin, now=clock.now())
+    assert listed(client, "ausweis", monday) == []
+
+    places.remove_closing_day(row, admin, now=clock.now())
+
+    assert listed(client, "ausweis", monday) == EIGHT_TO_TWELVE
+
+
+def test_a_closed_slot_cannot_be_booked(client, town_hall, admin, monday):
+    places.add_closing_day(town_hall, places.Closing(monday, reason_de="Heiligabend"), admin, now=clock.now())
+    response = client.post("/api/v1/bookings", json={
+        "service": "ausweis", "start": days.berlin(monday, 9).isoformat(), "name": "Erika", "email": "erika@example.org",
+    })
+    assert response.status_code == 409, response.get_data(as_text=True)
