@@ -3,6 +3,8 @@ WCAG 2.1 AA, in German and English, including a form showing its errors."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from visits.booking import documents, guests
@@ -30,6 +32,8 @@ PAGES = [
     "/admin/video",
     "/admin/reports",
     "/admin/audit",
+    "/admin/locations",
+    "/admin/locations/new",
 ]
 
 
@@ -93,3 +97,31 @@ def test_an_appointment_with_a_guest_presence_and_documents_is_accessible(
     appointment_page = shown[(f"/staff/appointments/{appointment.id}?", "de")]
     assert "Ingrid Interpretin" in appointment_page and "Mietvertrag.pdf" in appointment_page
     assert "Wartet im Warteraum" in shown[(f"/staff/?date={start.date().isoformat()}&", "de")]
+
+
+def test_a_location_and_its_closing_days_are_accessible(browser, admin_client, admin, factories):
+    from datetime import time
+
+    from visits.admin import places
+
+    location = places.default_location()
+    day = factories.working_monday()
+    places.add_closing_day(location, places.Closing(day=day, reason_de="Rosenmontag"), admin, now=clock.now())
+    places.add_closing_day(
+        location,
+        places.Closing(day=day + timedelta(days=1), from_time=time(13), reason_de="Personalversammlung"),
+        admin,
+        now=clock.now(),
+    )
+    db.session.commit()
+    found, shown = {}, {}
+    for path in (f"/admin/locations/{location.id}", f"/admin/locations/{location.id}/closing-days"):
+        for lang in ("de", "en"):
+            page = open_page(browser, admin_client, f"{path}?lang={lang}")
+            assert page.first_status == 200, path
+            shown[(path, lang)] = page.content()
+            if problems := axe_violations(page):
+                found[f"{path} ({lang})"] = problems
+            page.context.close()
+    assert found == {}
+    assert "Personalversammlung" in shown[(f"/admin/locations/{location.id}/closing-days", "de")]
