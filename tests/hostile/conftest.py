@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
-from visits.admin import api_keys
+from visits.admin import api_keys, places
 from visits.booking import documents, holidays, links
 from visits.booking import operations as booking
 from visits.core import clock
@@ -83,6 +83,11 @@ def world(app, factories) -> World:
     failed = factories.failed_mail()
     pause = factories.booking_pause("pausiert@example.org")
     document = documents.hand_in(appointment, filename="Mietvertrag.pdf", data=pdf(), now=clock.now())
+    location = places.default_location()
+    # Four weeks on: a closing day that no booking of the walk runs into.
+    closing = places.add_closing_day(
+        location, places.Closing(monday + timedelta(days=28), reason_de="Rosenmontag"), admin, now=clock.now()
+    )
     args = {
         "appointment_id": appointment.id,
         "absence_id": absence.id,
@@ -93,6 +98,8 @@ def world(app, factories) -> World:
         "message_id": failed.id,
         "pause_id": pause.id,
         "document_id": document.id,
+        "location_id": location.id,
+        "closing_day_id": closing.id,
         "slug": service.slug,
         "reference": appointment.reference,
     }
