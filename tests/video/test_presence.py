@@ -163,3 +163,29 @@ def test_a_citizen_waiting_in_the_lobby_while_the_clerk_was_in_the_room_is_left_
     assert jobs.mark_no_shows(appointment.end_at + 60 * MIN) == 0
     db.session.refresh(appointment)
     assert appointment.status == Status.CONFIRMED
+
+
+def test_calls_left_to_the_clerk_do_not_keep_the_sweep_from_newer_ones(client, factories, service, clerk):
+    """Two citizens waited in the lobby (left to the clerk, so still candidates on every run)
+    ahead of a newer call the citizen never came to: a sweep with a batch of two reaches it."""
+    from visits.booking import no_shows
+
+    from .conftest import book
+
+    waited = [
+        book(factories, service, START + i * 30 * MIN, name=f"Wartende {i}", email=f"lobby{i}@example.org")
+        for i in range(2)
+    ]
+    never_came = book(factories, service, START + 60 * MIN, name="Nie Da", email="nie@example.org")
+    for appointment in waited:
+        clerk_enters(client, appointment, clerk, appointment.start_at, left=appointment.start_at + 20 * MIN)
+        citizen_enters(client, appointment, "lobby", appointment.start_at + MIN, left=appointment.start_at + 15 * MIN)
+    clerk_enters(client, never_came, clerk, never_came.start_at, left=never_came.start_at + 20 * MIN)
+
+    later = never_came.end_at + 60 * MIN
+    with at(later):
+        assert no_shows.sweep(now=later, batch_size=2) == 1
+    for appointment in (*waited, never_came):
+        db.session.refresh(appointment)
+    assert [a.status for a in waited] == [Status.CONFIRMED, Status.CONFIRMED]
+    assert never_came.status == Status.NO_SHOW

@@ -18,9 +18,10 @@ pause early with ``lift_pause``; phone bookings by staff are never paused."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from visits import settings
 from visits.booking import limits, locks
@@ -74,12 +75,37 @@ def sweep(*, now: datetime, batch_size: int = BATCH_SIZE) -> int:
             ~_joined("citizen"),
             or_(Appointment.clerk_joined_at.is_not(None), _joined("clerk")),
         ]
-    with transaction():  # a short read: each candidate is locked and checked on its own
-        ids = db.session.scalars(
-            select(Appointment.id).where(*over).order_by(Appointment.end_at, Appointment.id).limit(batch_size)
-        ).all()
     decide = _by_presence if by_presence else _by_join_buttons
-    return sum(_mark_one(appointment_id, now, decide) for appointment_id in ids)
+    marked = 0
+    for ids in _batches(over, batch_size):
+        marked += sum(_mark_one(appointment_id, now, decide) for appointment_id in ids)
+    return marked
+
+
+def _batches(over: list, batch_size: int) -> Iterator[list[int]]:
+    """The candidates, oldest end first, a batch at a time, each read in a short transaction.
+
+    Paged by (end_at, id), not by "the first ``batch_size``": candidates the sweep leaves to
+    the clerk stay candidates, and a plain LIMIT would read those same ones on every run
+    and never reach the newer calls behind them."""
+    after: tuple[datetime, int] | None = None
+    while True:
+        query = select(Appointment.id, Appointment.end_at).where(*over)
+        if after is not None:
+            end_at, last_id = after
+            query = query.where(
+                or_(Appointment.end_at > end_at, and_(Appointment.end_at == end_at, Appointment.id > last_id))
+            )
+        with transaction():  # a short read: each candidate is locked and checked on its own
+            rows = db.session.execute(
+                query.order_by(Appointment.end_at, Appointment.id).limit(batch_size)
+            ).all()
+        if rows:
+            yield [appointment_id for appointment_id, _end in rows]
+        if len(rows) < batch_size:
+            return
+        last_id, end_at = rows[-1]
+        after = (end_at, last_id)
 
 
 def _by_join_buttons(appointment: Appointment, now: datetime) -> Status | None:
