@@ -103,3 +103,56 @@ def test_a_closed_slot_cannot_be_booked(client, town_hall, admin, monday):
         "service": "ausweis", "start": days.berlin(monday, 9).isoformat(), "name": "Erika", "email": "erika@example.org",
     })
     assert response.status_code == 409, response.get_data(as_text=True)
+
+
+# -- appointments booked before the location closed ----------------------------------------
+
+
+def _booked(factories, service, start):
+    from visits.booking import operations as booking
+
+    clerk = service.clerks[0]
+    return booking.book_for_caller(service, start, factories.citizen(), clerk=clerk, now=clock.now()), clerk
+
+
+def test_an_on_site_appointment_on_a_day_closed_later_is_a_conflict_for_its_clerk(factories, town_hall, admin, monday):
+    from visits.clerks import conflicts
+
+    ausweis, _zulassung, wohngeld = services_by_slug("ausweis", "zulassung", "wohngeld")
+    on_site, clerk = _booked(factories, ausweis, days.berlin(monday, 9))
+    by_video, _ = _booked(factories, wohngeld, days.berlin(monday, 10))
+    afternoon, _ = _booked(factories, ausweis, days.berlin(monday, 11))
+    assert conflicts.stranded_appointments(clerk, clock.now()) == []
+
+    places.add_closing_day(
+        town_hall, places.Closing(monday, until_time=time(10, 30), reason_de="Personalversammlung"), admin, now=clock.now()
+    )
+
+    (stranded,) = conflicts.stranded_appointments(clerk, clock.now())
+    assert stranded.appointment.id == on_site.id  # not the video call, not 11:00 after the reopening
+    assert [c.reason_de for c in stranded.closing_days] == ["Personalversammlung"]
+    assert not stranded.outside_hours and not stranded.absences
+    assert {by_video.id, afternoon.id}.isdisjoint({s.appointment.id for s in conflicts.stranded_appointments(clerk, clock.now())})
+
+
+def test_the_conflicts_page_names_the_closing_day_and_keeping_settles_it(client, factories, town_hall, admin, monday):
+    from visits.clerks import conflicts
+
+    (ausweis,) = services_by_slug("ausweis")
+    _appointment, clerk = _booked(factories, ausweis, days.berlin(monday, 9))
+    places.add_closing_day(town_hall, places.Closing(monday, reason_de="Rosenmontag"), admin, now=clock.now())
+    factories.login(client, clerk)
+
+    page = client.get("/staff/conflicts").get_data(as_text=True)
+    assert "Der Standort ist geschlossen: Rosenmontag" in page
+
+    (stranded,) = conflicts.stranded_appointments(clerk, clock.now())
+    conflicts.keep(stranded, by=clerk, now=clock.now())
+    assert conflicts.stranded_appointments(clerk, clock.now()) == []
+
+
+def services_by_slug(*slugs: str):
+    from visits.models import Service
+
+    found = {s.slug: s for s in db.session.scalars(db.select(Service))}
+    return [found[slug] for slug in slugs]

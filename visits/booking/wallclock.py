@@ -25,6 +25,14 @@ def wall_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return first_moment_showing(day, at, tz).astimezone(UTC)
 
 
+def wall_period(day: date, start: time | None, end: time | None, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants (aware, UTC) of the wall-clock span ``start``..``end`` on ``day``, as a
+    location's closing day gives it: None is the start or the end of the day."""
+    opens = wall_instant(day, start or time.min, tz)
+    closes = wall_instant(day, end, tz) if end is not None else wall_instant(day + timedelta(days=1), time.min, tz)
+    return opens, closes
+
+
 def first_moment_showing(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The first moment the clocks in ``tz`` show ``at`` on ``day`` or a later wall time.
 

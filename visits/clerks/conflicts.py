@@ -19,13 +19,13 @@ from sqlalchemy.orm import selectinload
 from visits.booking import availability, rules
 from visits.booking import operations as booking
 from visits.booking.holidays import holidays as holidays_between
-from visits.booking.wallclock import wall_instant
+from visits.booking.wallclock import wall_instant, wall_period
 from visits.clerks.absences import absences_of
 from visits.clerks.hours import weekly_hours_of
 from visits.core import audit
 from visits.core.events import Change, appointment_changed
 from visits.extensions import db, transaction
-from visits.models import Absence, Appointment, KeptConflict, StaffUser, Status, WeeklyHours
+from visits.models import Absence, Appointment, ClosingDay, KeptConflict, StaffUser, Status, WeeklyHours
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class Stranded:
     outside_hours: bool
     absences: tuple[Absence, ...]
     holiday: str | None
+    # Closing days of the location an on-site appointment is held at (entered after it was booked).
+    closing_days: tuple[ClosingDay, ...] = ()
 
     @property
     def fingerprint(self) -> str:
@@ -45,6 +47,7 @@ class Stranded:
         parts += [f"absence:{a.id}" for a in self.absences]
         if self.holiday:
             parts.append("holiday")
+        parts += [f"closed:{c.id}" for c in self.closing_days]
         return ",".join(parts)
 
 
@@ -70,6 +73,32 @@ def _covered_by_hours(appointment: Appointment, rules: list[WeeklyHours], tz) ->
     return any(start <= appointment.start_at and appointment.end_at <= end for start, end in joined)
 
 
+def _held_at(appointment: Appointment) -> int | None:
+    """The location an appointment brings the citizen to: on-site services only."""
+    service = appointment.service
+    return None if service.video else service.location_id
+
+
+def _closings(appointments: list[Appointment], tz) -> dict[int, list[tuple[ClosingDay, datetime, datetime]]]:
+    """The closing days, with their instants, of the locations the appointments are held at,
+    by location, in one query."""
+    locations = {_held_at(a) for a in appointments} - {None}
+    if not locations:
+        return {}
+    first = appointments[0].start_at.astimezone(tz).date() - timedelta(days=1)
+    last = max(a.end_at for a in appointments).astimezone(tz).date()
+    rows = db.session.scalars(
+        select(ClosingDay).where(
+            ClosingDay.location_id.in_(locations), ClosingDay.day >= first, ClosingDay.day <= last
+        )
+    )
+    found: dict[int, list[tuple[ClosingDay, datetime, datetime]]] = {}
+    for closing in rows:
+        start, end = wall_period(closing.day, closing.from_time, closing.until_time, tz)
+        found.setdefault(closing.location_id, []).append((closing, start, end))
+    return found
+
+
 def _kept(appointment_ids: list[int]) -> set[tuple[int, datetime, int, str]]:
     """The conflicts kept as they are, as (appointment, start, clerk, conflict)."""
     if not appointment_ids:
@@ -89,8 +118,9 @@ def _key(stranded: Stranded) -> tuple[int, datetime, int, str]:
 def stranded_appointments(
     clerk: StaffUser, now: datetime, *, include_kept: bool = False, language: str = "de"
 ) -> list[Stranded]:
-    """The clerk's upcoming booked appointments outside their hours, in an absence or on a
-    public holiday, minus those the clerk chose to keep as they are."""
+    """The clerk's upcoming booked appointments outside their hours, in an absence, on a
+    public holiday or on a closing day of their location, minus those the clerk chose to
+    keep as they are."""
     appointments = list(
         db.session.scalars(
             select(Appointment)
@@ -113,6 +143,7 @@ def stranded_appointments(
     absences = [a for a in absences if a.start_at < last]
     first_day = appointments[0].start_at.astimezone(tz).date()
     holidays = holidays_between(first_day, last.astimezone(tz).date(), language)
+    closings = _closings(appointments, tz)
     found = []
     for appointment in appointments:
         hits = tuple(
@@ -120,8 +151,13 @@ def stranded_appointments(
         )
         holiday = holidays.get(appointment.start_at.astimezone(tz).date())
         outside = not _covered_by_hours(appointment, rules, tz)
-        if outside or hits or holiday:
-            found.append(Stranded(appointment, outside, hits, holiday))
+        closed = tuple(
+            closing
+            for closing, start, end in closings.get(_held_at(appointment), ())
+            if start < appointment.end_at and end > appointment.start_at
+        )
+        if outside or hits or holiday or closed:
+            found.append(Stranded(appointment, outside, hits, holiday, closed))
     if include_kept:
         return found
     kept = _kept([s.appointment.id for s in found])
