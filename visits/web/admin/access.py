@@ -21,7 +21,6 @@ from visits.extensions import login_manager
 from visits.models import StaffUser
 from visits.web.admin import bp
 
-
 # Who may open a route of each access level (a logged-in staff member).
 MAY_OPEN: dict[str, Callable[[StaffUser], bool]] = {
     "admin": lambda user: user.is_admin,
