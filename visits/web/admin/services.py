@@ -47,7 +47,7 @@ def _service_form(service: Service | None):
     """The form for a new service (``service`` None) or for changing one."""
     showing = service is not None and request.method == "GET"
     # A posted form without a department keeps the service's (or, for a new one, the home department).
-    department_id = service.department_id if service is not None else home_department_id()
+    department_id = (service.department_id if service is not None else None) or home_department_id()
     form = forms.ServiceForm(obj=service if showing else None, department_id=department_id)
     form.department_id.choices = department_choices()
     if showing:
