@@ -13,7 +13,17 @@ from visits.clerks.accounts import create_user
 from visits.core import clock
 from visits.core.citizen import Citizen
 from visits.extensions import db
-from visits.models import Absence, BookingPause, OutboxMessage, Role, Service, StaffUser, WeeklyHours
+from visits.models import (
+    Absence,
+    BookingPause,
+    Department,
+    Location,
+    OutboxMessage,
+    Role,
+    Service,
+    StaffUser,
+    WeeklyHours,
+)
 
 from . import days
 
@@ -80,17 +90,36 @@ class Factories:
         name: str | None = None,
         role: Role = Role.CLERK,
         password: str = STAFF_PASSWORD,
+        department: Department | None = None,
     ) -> StaffUser:
+        """A staff member of ``department`` (default: the default department)."""
         n = next(_numbers)
-        user = create_user(email or f"clerk{n}@stadt.test", name or f"Clerk {n}", password, role, now=clock.now())
+        department_id = department.id if department is not None else places.default_location().department_id
+        user = create_user(
+            email or f"clerk{n}@stadt.test", name or f"Clerk {n}", password, role, now=clock.now(),
+            department_id=department_id,
+        )
         user.services = list(services)
-        user.department_id = places.default_location().department_id
         user.weekly_hours = [WeeklyHours(weekday=d, start_time=s, end_time=e) for d, s, e in hours]
         db.session.commit()
         return user
 
     def admin(self, **kwargs) -> StaffUser:
         return self.clerk(hours=(), role=Role.ADMIN, **kwargs)
+
+    def department_admin(self, department: Department | None = None, **kwargs) -> StaffUser:
+        """A department administrator (Fachbereichs-Admin) of ``department`` (default: the default one)."""
+        return self.clerk(hours=(), role=Role.DEPARTMENT_ADMIN, department=department, **kwargs)
+
+    @staticmethod
+    def department(slug: str, name_de: str, name_en: str = "", *, location: str | None = None) -> Department:
+        """A department, with a location of its own named ``location`` (slug and name) if given."""
+        department = Department(slug=slug, name_de=name_de, name_en=name_en or name_de, active=True)
+        db.session.add(department)
+        if location is not None:
+            db.session.add(Location(slug=location, name_de=location.title(), name_en=location.title(), department=department))
+        db.session.commit()
+        return department
 
     def absence(self, clerk: StaffUser, start: datetime, end: datetime, reason: str = "") -> Absence:
         fields = dict(clerk_id=clerk.id, start_at=start, end_at=end, reason=reason)

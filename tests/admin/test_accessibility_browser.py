@@ -16,6 +16,7 @@ from visits.models import RoomPresence
 from ..browser.support import axe_violations, open_page
 from ..conftest import berlin
 from ..documents import pdf
+from ..factories import Factories
 from .test_operations import _failed_mail, _pause
 
 pytestmark = pytest.mark.browser
@@ -108,6 +109,25 @@ def test_a_location_and_its_closing_days_are_accessible(browser, admin_client, a
     paths = [f"/admin/locations/{location.id}", f"/admin/locations/{location.id}/closing-days"]
     shown = german_pages_shown_clean(browser, admin_client, paths)
     assert "Personalversammlung" in shown[1]
+
+
+def test_the_department_pages_are_accessible(browser, admin_client, factories):
+    department = factories.department("verkehrsamt", "Straßenverkehrsamt", "Road traffic office", location="haus-b")
+    paths = ["/admin/departments", "/admin/departments/new", f"/admin/departments/{department.id}"]
+    shown = german_pages_shown_clean(browser, admin_client, paths)
+    assert "Straßenverkehrsamt" in shown[0] and "Haus-B" in shown[0]
+
+
+def test_a_department_admins_pages_are_accessible(browser, client, factories):
+    """What a department administrator sees: their department's overview, staff and service forms."""
+    department = factories.department("verkehrsamt", "Straßenverkehrsamt", "Road traffic office", location="haus-b")
+    factories.clerk(name="Carla Clerk", department=department)
+    admin_a = factories.department_admin(department, name="Dora Fachbereich")
+    Factories.login(client, admin_a)
+    paths = ["/admin/", "/admin/staff", "/admin/staff/new", "/admin/services/new", "/admin/locations"]
+    shown = german_pages_shown_clean(browser, client, paths)
+    assert "Sie verwalten den Fachbereich Straßenverkehrsamt." in shown[0]
+    assert "Carla Clerk" in shown[1] and "Fachbereiche" not in shown[0]
 
 
 def german_pages_shown_clean(browser, client, paths: list[str]) -> list[str]:

@@ -100,6 +100,7 @@ def world(app, factories) -> World:
         "document_id": document.id,
         "location_id": location.id,
         "closing_day_id": closing.id,
+        "department_id": location.department_id,
         "slug": service.slug,
         "reference": appointment.reference,
     }

@@ -239,3 +239,43 @@ def test_the_places_migration_leaves_the_default_location_without_address_when_n
     upgrade(revision="0006_places")
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT slug, street FROM location")).all() == [("buergerservice", "")]
+
+
+def test_the_department_admin_migration_keeps_admins_city_admins_and_requires_a_department(fresh_app):
+    """0007_department_admins: existing administrators stay the city's administrators and
+    clerks stay clerks; a department administrator needs a department; weekly hours survive
+    (no table copy); down again, department administrators become clerks."""
+    upgrade(revision="0006_places")
+    with db.engine.begin() as conn:
+        department_id = conn.execute(sa.text("SELECT id FROM department")).scalar()
+        conn.execute(sa.insert(STAFF), [
+            {"id": 1, "email": "anna@stadt.test", "name": "Anna", "password_hash": "x", "role": "clerk",
+             "active": True, "created_at": T0},
+            {"id": 2, "email": "ada@stadt.test", "name": "Ada", "password_hash": "x", "role": "admin",
+             "active": True, "created_at": T0},
+        ])
+        conn.execute(sa.text("UPDATE staff_user SET department_id = :d"), {"d": department_id})
+        conn.execute(sa.text(
+            "INSERT INTO weekly_hours (id, clerk_id, weekday, start_time, end_time) VALUES (1, 1, 0, '08:00:00', '12:00:00')"
+        ))
+    upgrade(revision="0007_department_admins")
+
+    with db.engine.connect() as conn:
+        roles = dict(conn.execute(sa.text("SELECT id, role FROM staff_user")).all())
+        hours = conn.execute(sa.text("SELECT count(*) FROM weekly_hours")).scalar()
+    assert roles == {1: "clerk", 2: "admin"} and hours == 1
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE staff_user SET role = 'department_admin' WHERE id = 1"))
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE staff_user SET department_id = NULL WHERE id = 1"))
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE staff_user SET role = 'chief' WHERE id = 2"))
+
+    downgrade(revision="0006_places")
+    with db.engine.connect() as conn:
+        assert dict(conn.execute(sa.text("SELECT id, role FROM staff_user")).all()) == {1: "clerk", 2: "admin"}
+        assert conn.execute(sa.text("SELECT count(*) FROM weekly_hours")).scalar() == 1
+    # Refused again (PostgreSQL: the shorter column already refuses the value).
+    with pytest.raises((sa.exc.IntegrityError, sa.exc.DataError)), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE staff_user SET role = 'department_admin' WHERE id = 1"))
+    upgrade(revision="0007_department_admins")

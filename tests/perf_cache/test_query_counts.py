@@ -48,6 +48,8 @@ NOT_LISTS = {
     "admin.video",
     "admin.location_new",
     "admin.location_edit",
+    "admin.department_new",
+    "admin.department_edit",
 }
 
 
@@ -345,6 +347,30 @@ def closing_days(factories: Factories, monday: date) -> Page:
     return Page(_client(factories, admin), f"/admin/locations/{location.id}/closing-days", add)
 
 
+def departments(factories: Factories, monday: date) -> Page:
+    """Departments, each with its locations."""
+
+    def add(i: int) -> str:
+        factories.department(f"amt-{i}", f"Amt {i:02d}", location=f"ort-{i}")
+        return f">Amt {i:02d}<"
+
+    return Page(_client(factories, factories.admin()), "/admin/departments", add)
+
+
+def services_of_a_department(factories: Factories, monday: date) -> Page:
+    """A department administrator's services: theirs only, however many the city has."""
+    mine = factories.department("amt-a", "Amt A", location="ort-a")
+    other = factories.department("amt-b", "Amt B", location="ort-b")
+
+    def add(i: int) -> str:
+        for department in (mine, other):
+            location_id = department.locations[0].id
+            factories.service(name_de=f"Leistung {department.slug} {i:02d}", department_id=department.id, location_id=location_id)
+        return f">Leistung amt-a {i:02d}<"
+
+    return Page(_client(factories, factories.department_admin(mine)), "/admin/services", add)
+
+
 PAGES: dict[str, tuple[str, Callable[[Factories, date], Page]]] = {
     "agenda_of_a_clerk": ("staff.agenda", agenda_of_a_clerk),
     "agenda_of_everyone": ("staff.agenda", agenda_of_everyone),
@@ -364,6 +390,8 @@ PAGES: dict[str, tuple[str, Callable[[Factories, date], Page]]] = {
     "reports": ("admin.reports", reports),
     "locations": ("admin.locations", locations),
     "closing_days": ("admin.closing_days", closing_days),
+    "departments": ("admin.departments", departments),
+    "services_of_a_department": ("admin.services", services_of_a_department),
 }
 
 

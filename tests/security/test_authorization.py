@@ -22,7 +22,17 @@ from visits.booking import documents, guests
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
-from visits.models import Absence, ApiKey, Appointment, OutboxMessage, Status, WeeklyHours
+from visits.models import (
+    Absence,
+    ApiKey,
+    Appointment,
+    ClosingDay,
+    OutboxMessage,
+    Service,
+    StaffUser,
+    Status,
+    WeeklyHours,
+)
 from visits.web.staff import access as staff_access
 
 from ..conftest import berlin
@@ -121,6 +131,7 @@ def world(app, factories) -> World:
         "document_id": document.id,
         "location_id": location.id,
         "closing_day_id": closing.id,
+        "department_id": location.department_id,
     }
     secrets = (
         CITIZEN_NAME,
@@ -267,3 +278,107 @@ def test_admin_sees_every_clerks_appointments_on_the_agenda(app, client, world):
         client, "GET", f"/staff/?date={world.monday.isoformat()}&view=week", world.clerk_b
     )
     assert clerk_b_view.status_code == 200 and CITIZEN_NAME not in clerk_b_view.get_data(as_text=True)
+
+
+# -- department administrators ---------------------------------------------------------------
+
+# Path arguments that name an object of a department: in the department walk they name
+# department B's objects once, and department B's objects answer 404 to A's administrator.
+DEPARTMENT_BOUND = {"service_id", "user_id", "location_id", "closing_day_id"}
+B_SERVICE = "Fahrerlaubnis Umtausch"
+B_CLERK = "Bruno Behörde"
+B_CLOSING = "Betriebsausflug Verkehrsamt"
+
+
+@dataclass
+class Departments:
+    """World's department A (the default one, with clerk A) and a department B with a
+    service, a clerk, a location and a closing day of its own; the administrator of A."""
+
+    admin_a: object
+    args_b: dict[str, int]
+
+
+@pytest.fixture
+def departments(app, factories, world) -> Departments:
+    department_b = factories.department("verkehrsamt", "Straßenverkehrsamt", "Road traffic office", location="haus-b")
+    location_b = department_b.locations[0]
+    service_b = factories.service(name_de=B_SERVICE, department_id=department_b.id, location_id=location_b.id)
+    clerk_b = factories.clerk([service_b], name=B_CLERK, email="bruno@stadt.example", department=department_b)
+    closing_b = places.add_closing_day(
+        location_b, places.Closing(world.monday, reason_de=B_CLOSING), world.admin, now=clock.now()
+    )
+    admin_a = factories.department_admin(name="Dora Fachbereich", email="dora@stadt.example")
+    args_b = {
+        **world.args,
+        "service_id": service_b.id,
+        "user_id": clerk_b.id,
+        "location_id": location_b.id,
+        "closing_day_id": closing_b.id,
+    }
+    return Departments(admin_a, args_b)
+
+
+def _access(app, endpoint: str) -> str:
+    """The access level a route declares (visits/web/admin/access.py); /staff routes: "staff"."""
+    return getattr(app.view_functions[endpoint], "_access", "admin" if endpoint.startswith("admin.") else "staff")
+
+
+def test_walk_as_the_administrator_of_department_a(app, client, world, departments):
+    """A's department administrator: department B's objects answer 404 (and show nothing of B),
+    city-only pages 403, clerk A's calendar objects 404 (they are clerk A's); A's services,
+    locations, closing days and clerks open."""
+    routes = staff_routes(app)
+    admin_a = departments.admin_a
+    b_secrets = (B_SERVICE, B_CLERK, B_CLOSING)
+    city_only = {endpoint for endpoint, _m, _r in routes if _access(app, endpoint) == "admin"}
+    assert {"admin.departments", "admin.department_edit", "admin.api_key_list", "admin.audit_log",
+            "admin.mails", "admin.video"} <= city_only  # fmt: skip
+    problems: list[str] = []
+
+    # Department B's objects first (nothing may change there), by GET and POST.
+    for endpoint, method, rule in routes:
+        if not set(rule.arguments) & DEPARTMENT_BOUND or endpoint in city_only:
+            continue
+        url = _url(app, rule, departments.args_b, world.monday)
+        response = _request(client, method, url, admin_a)
+        if response.status_code != NOT_YOURS:
+            problems.append(f"admin of A {method} {url} (department B): {_answer(response)}, expected 404")
+        if leaked := _leaks(response, b_secrets):
+            problems.append(f"admin of A {method} {url} shows {leaked}")
+    db.session.expire_all()
+    assert db.session.get(Service, departments.args_b["service_id"]).active
+    assert db.session.get(StaffUser, departments.args_b["user_id"]).active
+    assert db.session.get(ClosingDay, departments.args_b["closing_day_id"]) is not None
+
+    # Then everything with department A's objects.
+    for endpoint, method, rule in routes:
+        url = _url(app, rule, world.args, world.monday)
+        response = _request(client, method, url, admin_a)
+        access = _access(app, endpoint)
+        if endpoint in city_only:
+            expected_ok = response.status_code == ADMIN_ONLY
+        elif endpoint.startswith("admin.") or not rule.arguments:
+            expected_ok = response.status_code < 500 and response.status_code not in {401, *REFUSED}
+            expected_ok = expected_ok and (endpoint in LOGOUT or not _to_login(response))
+        else:  # clerk A's appointments, hours, absences: not this administrator's
+            expected_ok = response.status_code == NOT_YOURS
+        if not expected_ok:
+            problems.append(f"admin of A ({access}) {method} {url}: {_answer(response)}")
+        # (B's service is public: the phone booking on /staff offers every service.)
+        if leaked := _leaks(response, (*world.secrets, *(b_secrets if endpoint.startswith("admin.") else ()))):
+            problems.append(f"admin of A {method} {url} shows {leaked}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_city_admin_sees_every_department_and_a_department_admin_only_their_own(app, client, world, departments):
+    lists = ("/admin/services", "/admin/staff", "/admin/locations", "/admin/")
+    city = " ".join(_request(client, "GET", url, world.admin).get_data(as_text=True) for url in lists)
+    assert B_SERVICE in city and B_CLERK in city and "Haus-B" in city
+    own = [_request(client, "GET", url, departments.admin_a) for url in lists]
+    assert all(response.status_code == 200 for response in own)
+    body = " ".join(response.get_data(as_text=True) for response in own)
+    assert "Wohngeldberatung" in body and "Anna Amsel" in body
+    assert B_SERVICE not in body and B_CLERK not in body and "Haus-B" not in body
+    # A department administrator does not manage administrators: the city admin is not listed.
+    assert "Ada Admin" not in body and "Ada Admin" in city

@@ -1,7 +1,9 @@
 """What administrators do: services, staff accounts, failed mails, the audit log, reports.
 
 Every change is recorded in the audit trail in the same transaction as the change itself.
-The pages in ``web/admin/`` only parse input, call one function here and render."""
+The pages in ``web/admin/`` only parse input, call one function here and render. What a
+department administrator may list and change is narrowed by ``visits.admin.scope``: the
+listings take the acting user, the changes refuse a department that is not theirs."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from visits import settings
-from visits.admin import places
+from visits.admin import places, scope
 from visits.clerks import accounts as staff_accounts
 from visits.clerks import throttle
 from visits.core import audit
@@ -23,7 +25,17 @@ from visits.core.refusals import Refused
 from visits.core.slugs import SLUG_PATTERN as SLUG_PATTERN  # the admin form shows it
 from visits.core.slugs import is_slug
 from visits.extensions import db, transaction
-from visits.models import Appointment, AuditEvent, Location, OutboxMessage, Role, Service, StaffUser, Status
+from visits.models import (
+    Appointment,
+    AuditEvent,
+    Department,
+    Location,
+    OutboxMessage,
+    Role,
+    Service,
+    StaffUser,
+    Status,
+)
 
 # Fields of a service an administrator edits (the order is the form's).
 SERVICE_FIELDS = (
@@ -52,15 +64,17 @@ class AdminError(Refused):
 # ----------------------------------------------------------------------------- services
 
 
-def all_services() -> list[Service]:
-    """Every service, the bookable ones first; with their clerks (the list counts them)."""
-    return list(
-        db.session.scalars(
-            select(Service)
-            .options(selectinload(Service.clerks))
-            .order_by(Service.active.desc(), Service.name_de)
-        )
+def all_services(user: StaffUser | None = None) -> list[Service]:
+    """Every service (of the departments ``user`` manages, if given), the bookable ones
+    first; with their clerks (the list counts them) and their department."""
+    query = (
+        select(Service)
+        .options(selectinload(Service.clerks), selectinload(Service.department))
+        .order_by(Service.active.desc(), Service.name_de)
     )
+    if user is not None:
+        query = scope.limit(query, user, Service.department_id)
+    return list(db.session.scalars(query))
 
 
 def _check_service(values: dict[str, Any], service: Service | None) -> None:
@@ -74,26 +88,52 @@ def _check_service(values: dict[str, Any], service: Service | None) -> None:
         raise AdminError("address_required", "address")
 
 
+def _service_place(
+    department_id: int | None, location_id: int | None, by: StaffUser, service: Service | None
+) -> tuple[int, Location | None]:
+    """The department and location a saved service belongs to.
+
+    The department is the one chosen (``department_id``), else the chosen location's, else
+    the service's own, else the default one; ``by`` must manage it. The location, if
+    chosen, must be of that department; without one the service keeps its location if it
+    is of that department, else is held at the department's first location (none if the
+    department has none)."""
+    location = db.session.get(Location, location_id) if location_id else None
+    if location_id and (location is None or not scope.in_scope(by, location)):
+        raise AdminError("location_unknown", "location_id")
+    if department_id is None:
+        if location is not None:
+            department_id = location.department_id
+        elif service is not None and service.department_id is not None:
+            department_id = service.department_id
+        else:
+            department_id = places.default_location().department_id
+    if db.session.get(Department, department_id) is None or not scope.may_use_department(by, department_id):
+        raise AdminError("department_unknown", "department_id")
+    if location is not None and location.department_id != department_id:
+        raise AdminError("location_not_of_department", "location_id")
+    if location is None and service is not None and service.location is not None:
+        location = service.location if service.location.department_id == department_id else None
+    if location is None:
+        location = places.first_location(department_id)
+    return department_id, location
+
+
 def save_service(
     values: dict[str, Any], by: StaffUser, service: Service | None = None, *, now: datetime
 ) -> Service:
     """Create a service (``service`` None) or change one; records which fields changed.
 
-    ``values["location_id"]`` (optional) is where it is held; without one a new service is
-    held at the default location. The service belongs to its location's department."""
-    location_id = values.get("location_id")
+    ``values["department_id"]`` and ``values["location_id"]`` (both optional) say whose
+    service it is and where it is held (``_service_place``); a department administrator
+    saves services of their own department only."""
+    department_id, location_id = values.get("department_id"), values.get("location_id")
     values = {k: values[k] for k in SERVICE_FIELDS}
     values["slug"] = values["slug"].strip().lower()
     _check_service(values, service)
-    location = db.session.get(Location, location_id) if location_id else None
-    if location_id and location is None:
-        raise AdminError("location_unknown", "location_id")
     with transaction():
-        if location is None and (service is None or service.location_id is None):
-            location = places.default_location()
-        if location is not None:
-            values["location_id"] = location.id
-            values["department_id"] = location.department_id
+        values["department_id"], location = _service_place(department_id, location_id, by, service)
+        values["location_id"] = location.id if location is not None else None
         if service is None:
             service = Service(created_at=now, **values)
             db.session.add(service)
@@ -122,15 +162,18 @@ def deactivate_service(service: Service, by: StaffUser, *, now: datetime) -> Ser
 # ----------------------------------------------------------------------------- staff
 
 
-def all_staff() -> list[StaffUser]:
-    """Every staff member, the active ones first; with the services each offers."""
-    return list(
-        db.session.scalars(
-            select(StaffUser)
-            .options(selectinload(StaffUser.services))
-            .order_by(StaffUser.active.desc(), StaffUser.name)
-        )
+def all_staff(user: StaffUser | None = None) -> list[StaffUser]:
+    """Every staff member (whom ``user`` manages, if given: a department administrator
+    their department's clerks), the active ones first; with the services each offers and
+    their department."""
+    query = (
+        select(StaffUser)
+        .options(selectinload(StaffUser.services), selectinload(StaffUser.department))
+        .order_by(StaffUser.active.desc(), StaffUser.name)
     )
+    if user is not None and scope.departments_of(user) is not None:
+        query = scope.limit(query, user, StaffUser.department_id).where(StaffUser.role == Role.CLERK)
+    return list(db.session.scalars(query))
 
 
 def initial_password() -> str:
@@ -138,22 +181,47 @@ def initial_password() -> str:
     return secrets.token_urlsafe(15)
 
 
+def _check_role_and_department(role: str, department_id: int | None, by: StaffUser) -> int:
+    """The department a staff member is put into; refuses a role or department ``by`` may
+    not give: a department administrator makes clerks of their own department only."""
+    if role not in tuple(Role):
+        raise AdminError("role_invalid", "role")
+    if not by.is_admin and role != Role.CLERK:
+        raise AdminError("role_not_yours", "role")
+    if department_id is None:
+        department_id = by.department_id if by.is_department_admin else places.default_location().department_id
+    if db.session.get(Department, department_id) is None or not scope.may_use_department(by, department_id):
+        raise AdminError("department_unknown", "department_id")
+    return department_id
+
+
 def invite(
-    email: str, name: str, role: str, services: list[Service], by: StaffUser, *, now: datetime
+    email: str,
+    name: str,
+    role: str,
+    services: list[Service],
+    by: StaffUser,
+    *,
+    now: datetime,
+    department_id: int | None = None,
 ) -> tuple[StaffUser, str]:
-    """A new clerk or admin with a generated initial password (returned, never stored plain).
-    It expires after STAFF_INITIAL_PASSWORD_HOURS and must be replaced at the first login."""
+    """A new clerk, department administrator or city administrator of ``department_id``
+    (the default department, or a department administrator's own, when None) with a
+    generated initial password (returned, never stored plain). It expires after
+    STAFF_INITIAL_PASSWORD_HOURS and must be replaced at the first login."""
+    department_id = _check_role_and_department(role, department_id, by)
     password = initial_password()
     with transaction():
         try:
-            user = staff_accounts.create_user(email, name, password, role, now=now)
+            user = staff_accounts.create_user(email, name, password, role, now=now, department_id=department_id)
         except staff_accounts.AccountError as exc:
             raise AdminError("email_taken" if "exists" in str(exc) else "role_invalid", "email") from exc
         user.password_expires_at = now + timedelta(hours=settings.current().staff_initial_password_hours)
-        user.department_id = places.default_location().department_id
         user.services = list(services)
         db.session.flush()
-        audit.record("staff.invited", at=now, actor=by, obj=user, email=user.email, role=user.role)
+        audit.record(
+            "staff.invited", at=now, actor=by, obj=user, email=user.email, role=user.role, department=department_id
+        )
     return user, password
 
 
@@ -174,10 +242,11 @@ def update_staff(
     by: StaffUser,
     *,
     now: datetime,
+    department_id: int | None = None,
 ) -> StaffUser:
-    """Name, role and offered services of a staff member."""
-    if role not in (Role.CLERK, Role.ADMIN):
-        raise AdminError("role_invalid", "role")
+    """Name, role, department and offered services of a staff member (``department_id``
+    None: the one they belong to)."""
+    department_id = _check_role_and_department(role, department_id or user.department_id, by)
     if user.role == Role.ADMIN and role != Role.ADMIN and user.active and _active_admins() <= 1:
         raise AdminError("last_admin", "role")
     changed = []
@@ -187,6 +256,10 @@ def update_staff(
             user.name, changed = name, [*changed, "name"]
         if role != user.role:
             user.role, changed = role, [*changed, "role"]
+        if department_id != user.department_id:
+            user.department_id, changed = department_id, [*changed, "department"]
+        # Services of departments ``by`` does not manage stay as they are (not shown to them).
+        services = [*services, *(s for s in user.services if not scope.in_scope(by, s) and s not in services)]
         before = sorted(s.id for s in user.services)
         after = sorted(s.id for s in services)
         if before != after:
@@ -240,6 +313,34 @@ def reset_password(user: StaffUser, by: StaffUser, *, now: datetime) -> str:
         enqueue_password_notice(user, KIND_RESET, now=now)
     throttle.forget_account(user.email)
     return password
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the overview counts of the departments an administrator manages."""
+
+    bookable_services: int
+    active_staff: int
+    locations: int
+
+
+def figures(user: StaffUser) -> Figures:
+    """Bookable services, active staff (a department administrator: clerks) and locations
+    of the departments ``user`` manages: three counts, whatever their number."""
+
+    def count(query, column) -> int:
+        return db.session.scalar(scope.limit(query, user, column)) or 0
+
+    staff = select(func.count(StaffUser.id)).where(StaffUser.active.is_(True))
+    if scope.departments_of(user) is not None:
+        staff = staff.where(StaffUser.role == Role.CLERK)
+    return Figures(
+        bookable_services=count(
+            select(func.count(Service.id)).where(Service.active.is_(True)), Service.department_id
+        ),
+        active_staff=count(staff, StaffUser.department_id),
+        locations=count(select(func.count(Location.id)), Location.department_id),
+    )
 
 
 # ----------------------------------------------------------------------------- mails
@@ -314,21 +415,27 @@ class ReportRow:
         return sum(self.counts.values())
 
 
-def report(first: date, last: date, zone: ZoneInfo) -> tuple[list[ReportRow], dict[str, int]]:
+def report(
+    first: date, last: date, zone: ZoneInfo, user: StaffUser | None = None
+) -> tuple[list[ReportRow], dict[str, int]]:
     """Appointments starting between ``first`` and ``last`` (local days, both included),
-    counted per service and status; plus the totals per status."""
-    rows = db.session.execute(
+    counted per service and status (of the departments ``user`` manages, if given); plus
+    the totals per status."""
+    query = (
         select(Appointment.service_id, Appointment.status, func.count(Appointment.id))
+        .join(Service, Service.id == Appointment.service_id)
         .where(
             Appointment.start_at >= _day_start(first, zone),
             Appointment.start_at < _day_start(last + timedelta(days=1), zone),
         )
         .group_by(Appointment.service_id, Appointment.status)
-    ).all()
+    )
+    if user is not None:
+        query = scope.limit(query, user, Service.department_id)
     per_service: dict[int, dict[str, int]] = {}
-    for service_id, status, count in rows:
+    for service_id, status, count in db.session.execute(query).all():
         per_service.setdefault(service_id, {})[status] = count
-    services = {s.id: s for s in all_services()}
+    services = {s.id: s for s in all_services(user)}
     result = [
         ReportRow(services[sid], {st: counts.get(st, 0) for st in REPORT_STATUSES})
         for sid, counts in per_service.items()

@@ -1,6 +1,9 @@
 """Departments, locations and closing days: what administrators change, and the default
 department and location every service and staff member belongs to when none is chosen.
 
+Departments are the city administrator's; a department administrator lists and changes
+the locations (and their closing days) of their own department only (``visits.admin.scope``).
+
 Every change is recorded in the audit trail in the same transaction as the change itself.
 A closing day closes the on-site slots of its location (``visits.booking.availability``);
 adding or removing one replaces the slot cache's generation like an absence does."""
@@ -14,11 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from visits.admin import scope
+from visits.admin.changes import create_or_change
 from visits.core import audit
 from visits.core.refusals import Refused
 from visits.core.slugs import is_slug
 from visits.extensions import db, transaction
-from visits.models import ClosingDay, Department, Location, StaffUser
+from visits.models import ClosingDay, Department, Location, Service, StaffUser
 
 # The department and location the migration moved the single office into (0006_places).
 DEFAULT_SLUG = "buergerservice"
@@ -27,6 +32,9 @@ DEFAULT_NAME_EN = "Citizens' service"
 
 # How far ahead the API lists closing days.
 CLOSING_DAYS_AHEAD = 60
+
+# Fields of a department the city administrator edits (the order is the form's).
+DEPARTMENT_FIELDS = ("slug", "name_de", "name_en", "active")
 
 # Fields of a location an administrator edits (the order is the form's).
 LOCATION_FIELDS = (
@@ -74,23 +82,37 @@ def default_location() -> Location:
 # ----------------------------------------------------------------------------- reading
 
 
-def all_departments() -> list[Department]:
-    """Every department with its locations (two queries, whatever their number)."""
-    return list(
-        db.session.scalars(
-            select(Department).options(selectinload(Department.locations)).order_by(Department.name_de)
-        )
+def all_departments(user: StaffUser | None = None) -> list[Department]:
+    """Every department (that ``user`` manages, if given) with its locations (two queries,
+    whatever their number)."""
+    query = select(Department).options(selectinload(Department.locations)).order_by(Department.name_de)
+    if user is not None:
+        query = scope.limit(query, user, Department.id)
+    return list(db.session.scalars(query))
+
+
+def all_locations(user: StaffUser | None = None) -> list[Location]:
+    """Every location (of the departments ``user`` manages, if given) with its department
+    and its closing days."""
+    query = (
+        select(Location)
+        .options(selectinload(Location.department), selectinload(Location.closing_days))
+        .order_by(Location.name_de, Location.id)
     )
+    if user is not None:
+        query = scope.limit(query, user, Location.department_id)
+    return list(db.session.scalars(query))
 
 
-def all_locations() -> list[Location]:
-    """Every location with its department and its closing days."""
-    return list(
-        db.session.scalars(
-            select(Location)
-            .options(selectinload(Location.department), selectinload(Location.closing_days))
-            .order_by(Location.name_de, Location.id)
-        )
+def first_location(department_id: int) -> Location | None:
+    """Where a service of the department is held when none is chosen: the default location
+    for the default department, else the department's first location by name (None if it
+    has none)."""
+    department = db.session.get(Department, department_id)
+    if department is not None and department.slug == DEFAULT_SLUG:
+        return default_location()
+    return db.session.scalar(
+        select(Location).where(Location.department_id == department_id).order_by(Location.name_de, Location.id)
     )
 
 
@@ -107,13 +129,15 @@ def closing_days(location: Location, first_day: date | None = None, last_day: da
 # ----------------------------------------------------------------------------- locations
 
 
-def _check_location(values: dict[str, Any], location: Location | None) -> None:
+def _check_location(values: dict[str, Any], location: Location | None, by: StaffUser) -> None:
     if not is_slug(values["slug"]):
         raise PlaceError("slug_invalid", "slug")
     taken = db.session.scalar(select(Location.id).where(Location.slug == values["slug"]))
     if taken is not None and (location is None or taken != location.id):
         raise PlaceError("location_slug_taken", "slug")
     if db.session.get(Department, values["department_id"] or 0) is None:
+        raise PlaceError("department_unknown", "department_id")
+    if not scope.may_use_department(by, values["department_id"]):
         raise PlaceError("department_unknown", "department_id")
     latitude, longitude = values["latitude"], values["longitude"]
     if (latitude is None) != (longitude is None):
@@ -130,22 +154,43 @@ def save_location(
     """Create a location (``location`` None) or change one; records which fields changed."""
     values = {k: values[k] for k in LOCATION_FIELDS}
     values["slug"] = (values["slug"] or "").strip().lower()
-    _check_location(values, location)
+    _check_location(values, location, by)
     with transaction():
-        if location is None:
-            location = Location(**values)
-            db.session.add(location)
-            db.session.flush()
-            audit.record("location.created", at=now, actor=by, obj=location, slug=location.slug)
-        else:
-            changed = sorted(k for k, v in values.items() if getattr(location, k) != v)
-            for key, value in values.items():
-                setattr(location, key, value)
-            if changed:
-                audit.record(
-                    "location.updated", at=now, actor=by, obj=location, slug=location.slug, fields=",".join(changed)
-                )
-    return location
+        return create_or_change(Location, location, values, by, now=now, kind="location")
+
+
+# ----------------------------------------------------------------------------- departments
+
+
+def _check_department(values: dict[str, Any], department: Department | None) -> None:
+    if not is_slug(values["slug"]):
+        raise PlaceError("slug_invalid", "slug")
+    taken = db.session.scalar(select(Department.id).where(Department.slug == values["slug"]))
+    if taken is not None and (department is None or taken != department.id):
+        raise PlaceError("department_slug_taken", "slug")
+    if department is not None and department.active and not values["active"]:
+        bookable = db.session.scalar(
+            select(Service.id).where(Service.department_id == department.id, Service.active.is_(True)).limit(1)
+        )
+        if bookable is not None:
+            # Its services would stay bookable under a department that no longer exists for the city.
+            raise PlaceError("department_has_active_services", "active")
+
+
+def save_department(
+    values: dict[str, Any], by: StaffUser, department: Department | None = None, *, now: datetime
+) -> Department:
+    """Create a department (``department`` None) or change one (the city administrator
+    only); records which fields changed. A department with bookable services cannot be
+    deactivated: deactivate its services first."""
+    if not by.is_admin:
+        raise PlaceError("department_unknown")
+    values = {k: values[k] for k in DEPARTMENT_FIELDS}
+    values["slug"] = (values["slug"] or "").strip().lower()
+    values["active"] = bool(values["active"])
+    _check_department(values, department)
+    with transaction():
+        return create_or_change(Department, department, values, by, now=now, kind="department")
 
 
 # ----------------------------------------------------------------------------- closing days

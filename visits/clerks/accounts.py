@@ -71,14 +71,22 @@ def by_email(email: str) -> StaffUser | None:
 
 
 def create_user(
-    email: str, name: str, password: str, role: Role | str = Role.CLERK, *, now: datetime
+    email: str,
+    name: str,
+    password: str,
+    role: Role | str = Role.CLERK,
+    *,
+    now: datetime,
+    department_id: int | None = None,
 ) -> StaffUser:
-    """Add a staff member (not committed)."""
+    """Add a staff member (not committed); a department administrator needs ``department_id``."""
     email = email.strip().lower()
     if by_email(email):
         raise AccountError(f"{email} exists already")
-    if role not in (Role.CLERK, Role.ADMIN):
-        raise AccountError("role must be clerk or admin")
+    if role not in tuple(Role):
+        raise AccountError("role must be clerk, admin or department_admin")
+    if role == Role.DEPARTMENT_ADMIN and department_id is None:
+        raise AccountError("a department administrator needs a department")
     user = StaffUser(
         email=email,
         name=name.strip() or email,
@@ -86,6 +94,7 @@ def create_user(
         role=str(role),
         active=True,
         created_at=now,
+        department_id=department_id,
     )
     db.session.add(user)
     return user

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 
 class Role(StrEnum):
     CLERK = "clerk"
-    ADMIN = "admin"
+    ADMIN = "admin"  # the city's administrator: every department
+    DEPARTMENT_ADMIN = "department_admin"  # Fachbereichs-Admin: their own department only
 
 
 class Status(StrEnum):
@@ -133,7 +134,7 @@ class StaffUser(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(10), default=Role.CLERK)
+    role: Mapped[str] = mapped_column(String(20), default=Role.CLERK)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # sha256 of the secret calendar-feed token; renewing replaces it, revoking the old URL.
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -153,7 +154,15 @@ class StaffUser(UserMixin, db.Model):
         back_populates="clerk", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (CheckConstraint("role IN ('clerk', 'admin')", name="role_known"),)
+    department: Mapped[Department | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("role IN ('clerk', 'admin', 'department_admin')", name="role_known"),
+        # A department administrator manages one department: without it they would manage none.
+        CheckConstraint(
+            "role <> 'department_admin' OR department_id IS NOT NULL", name="department_admin_has_department"
+        ),
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in
@@ -161,7 +170,18 @@ class StaffUser(UserMixin, db.Model):
 
     @property
     def is_admin(self) -> bool:
+        """The city's administrator (every department, every administration page)."""
         return self.role == Role.ADMIN
+
+    @property
+    def is_department_admin(self) -> bool:
+        return self.role == Role.DEPARTMENT_ADMIN
+
+    @property
+    def administers(self) -> bool:
+        """May open the administration (the city admin all of it, a department admin their
+        department's part: ``visits.admin.scope``)."""
+        return self.role in (Role.ADMIN, Role.DEPARTMENT_ADMIN)
 
 
 class WeeklyHours(db.Model):

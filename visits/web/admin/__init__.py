@@ -1,6 +1,6 @@
-"""The administrators' pages: services, locations and their closing days, staff accounts, API keys, failed mails, booking
-pauses, video status, the audit log and reports. One blueprint (``bp``, under /admin);
-each area's routes live in a module of their own (``services``, ``locations``, ``staff``, ``keys``,
+"""The administrators' pages: departments, services, locations and their closing days, staff accounts, API keys,
+failed mails, booking pauses, video status, the audit log and reports. One blueprint (``bp``, under /admin);
+each area's routes live in a module of their own (``departments``, ``services``, ``locations``, ``staff``, ``keys``,
 ``mails``, ``pauses``, ``audit``, ``reports``, ``overview``), who may see what in
 ``access``, the steps every page shares in ``pages``, the forms in ``forms``. The routes
 parse the request, call one function of ``visits.admin`` (or ``visits.booking.no_shows``)
@@ -16,6 +16,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 from visits.web.admin import (  # noqa: E402
     access,
     audit,
+    departments,
     keys,
     locations,
     mails,
@@ -26,4 +27,4 @@ from visits.web.admin import (  # noqa: E402
     staff,
 )
 
-__all__ = ["access", "audit", "bp", "keys", "locations", "mails", "overview", "pauses", "reports", "services", "staff"]
+__all__ = ["access", "audit", "bp", "departments", "keys", "locations", "mails", "overview", "pauses", "reports", "services", "staff"]

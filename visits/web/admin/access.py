@@ -1,9 +1,13 @@
 """Who may open an administration page.
 
-Every route needs a login (anonymous -> the staff login). Every route is for
-administrators only (``admin_required``; a clerk gets 403) except the booking pauses, which
-clerks may see and lift as well (``staff_required``). A route with neither decorator is
-refused to clerks by ``_default_deny``, so forgetting one cannot open a page."""
+Every route needs a login (anonymous -> the staff login). A route is for the city's
+administrators only (``admin_required``; anyone else gets 403: API keys, failed mails,
+video, the audit log, departments), or for them and department administrators
+(``department_admin_allowed``: services, locations and closing days, staff, reports, the
+overview; a department administrator sees only their department there, by
+``visits.admin.scope``), or for every staff member (``staff_required``: the booking pauses,
+which clerks may lift as well). A route with no decorator is the city administrator's by
+``_default_deny``, so forgetting one cannot open a page."""
 
 from __future__ import annotations
 
@@ -14,38 +18,42 @@ from flask import abort, current_app, request
 from flask_login import current_user
 
 from visits.extensions import login_manager
+from visits.models import StaffUser
 from visits.web.admin import bp
 
-
-def _mark(view: Callable, access: str) -> Callable:
-    view._access = access  # read by _default_deny
-    return view
-
-
-def admin_required(view: Callable) -> Callable:
-    """Logged-in administrators only: anonymous -> login page, anyone else -> 403."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return _mark(wrapper, "admin")
+# Who may open a route of each access level (a logged-in staff member).
+MAY_OPEN: dict[str, Callable[[StaffUser], bool]] = {
+    "admin": lambda user: user.is_admin,
+    "department": lambda user: user.administers,
+    "staff": lambda user: True,
+}
 
 
-def staff_required(view: Callable) -> Callable:
-    """Any logged-in staff member (clerk or administrator)."""
+def _requiring(access: str) -> Callable[[Callable], Callable]:
+    """A decorator: anonymous -> the login page; a staff member ``MAY_OPEN[access]`` refuses -> 403."""
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        return view(*args, **kwargs)
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not MAY_OPEN[access](current_user):
+                abort(403)
+            return view(*args, **kwargs)
 
-    return _mark(wrapper, "staff")
+        wrapper._access = access  # read by _default_deny
+        return wrapper
+
+    return decorate
+
+
+# The city's administrators only.
+admin_required = _requiring("admin")
+# The city's administrators and department administrators (who see their department only:
+# the page narrows what it shows by ``visits.admin.scope``); clerks -> 403.
+department_admin_allowed = _requiring("department")
+# Any logged-in staff member.
+staff_required = _requiring("staff")
 
 
 @bp.before_request
@@ -53,7 +61,7 @@ def _default_deny():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "_access", "admin") != "staff" and not current_user.is_admin:
+    if not MAY_OPEN[getattr(view, "_access", "admin")](current_user):
         abort(403)
     return None
 

@@ -36,6 +36,11 @@ def _minutes(label, *, minimum: int = 0, maximum: int = 24 * 60, default: int = 
     )
 
 
+def _department_field() -> SelectField:
+    # Choices: the departments the administrator manages (``pages.department_choices``).
+    return SelectField(_l("Department"), coerce=int, validators=[Optional()])
+
+
 class ServiceForm(FlaskForm):
     slug = StringField(
         _l("Address part (slug)"),
@@ -72,6 +77,7 @@ class ServiceForm(FlaskForm):
         default="video",
         validators=[InputRequired(_l("Choose video or on site."))],
     )
+    department_id = _department_field()
     address = StringField(_l("Address (for on-site appointments)"), validators=[Optional(), Length(max=300)])
     # Choices: the locations (``location_choices``); its department is the service's.
     location_id = SelectField(_l("Location (for on-site appointments)"), coerce=int, validators=[Optional()])
@@ -89,6 +95,7 @@ class ServiceForm(FlaskForm):
         data["address"] = (self.address.data or "").strip()
         data["active"] = bool(data["active"])
         data["location_id"] = self.location_id.data or None
+        data["department_id"] = self.department_id.data or None
         return data
 
 
@@ -178,10 +185,13 @@ class ClosingDayForm(FlaskForm):
         )
 
 
-ROLE_CHOICES = [
-    SelectChoice(Role.CLERK.value, _l("Clerk")),
-    SelectChoice(Role.ADMIN.value, _l("Administrator")),
-]
+# The role's name on the staff pages, by role.
+ROLE_LABELS = {
+    Role.CLERK.value: _l("Clerk"),
+    Role.DEPARTMENT_ADMIN.value: _l("Department administrator"),
+    Role.ADMIN.value: _l("Administrator"),
+}
+ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 
 
 class InviteForm(FlaskForm):
@@ -200,12 +210,14 @@ class InviteForm(FlaskForm):
         default=Role.CLERK.value,
         validators=[InputRequired(_l("Choose a role."))],
     )
+    department_id = _department_field()
     services = MultiCheckboxField(_l("Services this person offers"), coerce=int, validators=[Optional()])
 
 
 class StaffEditForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the name.")), Length(max=200)])
     role = RadioField(_l("Role"), choices=ROLE_CHOICES, validators=[InputRequired(_l("Choose a role."))])
+    department_id = _department_field()
     services = MultiCheckboxField(_l("Services this person offers"), coerce=int, validators=[Optional()])
 
 
@@ -214,6 +226,25 @@ class ApiKeyForm(FlaskForm):
         _l("Name of the service portal"),
         validators=[DataRequired(_l("Enter the portal's name.")), Length(max=100)],
     )
+
+
+class DepartmentForm(FlaskForm):
+    slug = _slug_field(_l("Address part (slug)"))
+    name_de = StringField(
+        _l("Name (German)"), validators=[DataRequired(_l("Enter the German name.")), Length(max=200)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), validators=[DataRequired(_l("Enter the English name.")), Length(max=200)]
+    )
+    active = BooleanField(_l("Active"), default=True)
+
+    def values(self) -> dict:
+        return {
+            "slug": self.slug.data,
+            "name_de": self.name_de.data.strip(),
+            "name_en": self.name_en.data.strip(),
+            "active": bool(self.active.data),
+        }
 
 
 class ButtonForm(FlaskForm):

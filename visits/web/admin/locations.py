@@ -1,5 +1,6 @@
 """The locations of the departments and their closing days: the list, a new one, changing
-one; the closing days of one location, adding and removing one."""
+one; the closing days of one location, adding and removing one. A department
+administrator sees and changes their department's locations only."""
 
 from __future__ import annotations
 
@@ -10,33 +11,42 @@ from visits.admin import places
 from visits.core import clock
 from visits.models import ClosingDay, Location
 from visits.web.admin import bp, forms
-from visits.web.admin.access import admin_required
-from visits.web.admin.pages import MESSAGES, done, get_or_404, me, pressed
+from visits.web.admin.access import department_admin_allowed
+from visits.web.admin.pages import (
+    MESSAGES,
+    department_choices,
+    done,
+    get_or_404,
+    home_department_id,
+    me,
+    pressed,
+)
 from visits.web.staff.forms import show_refusal
 
 
 @bp.route("/locations")
-@admin_required
+@department_admin_allowed
 def locations():
-    return render_template("admin/locations.html", locations=places.all_locations())
+    return render_template("admin/locations.html", locations=places.all_locations(me()))
 
 
 @bp.route("/locations/new", methods=["GET", "POST"])
-@admin_required
+@department_admin_allowed
 def location_new():
     return _location_form(None)
 
 
 @bp.route("/locations/<int:location_id>", methods=["GET", "POST"])
-@admin_required
+@department_admin_allowed
 def location_edit(location_id: int):
     return _location_form(get_or_404(Location, location_id))
 
 
 def _location_form(location: Location | None):
     """The form for a new location (``location`` None) or for changing one."""
-    form = forms.LocationForm(obj=location if request.method == "GET" else None)
-    form.department_id.choices = [(d.id, d.name_de) for d in places.all_departments()]
+    department_id = location.department_id if location is not None else home_department_id()
+    form = forms.LocationForm(obj=location if request.method == "GET" else None, department_id=department_id)
+    form.department_id.choices = department_choices()
     refused = False
     if form.validate_on_submit():
         try:
@@ -51,7 +61,7 @@ def _location_form(location: Location | None):
 
 
 @bp.route("/locations/<int:location_id>/closing-days", methods=["GET", "POST"])
-@admin_required
+@department_admin_allowed
 def closing_days(location_id: int):
     location = get_or_404(Location, location_id)
     form = forms.ClosingDayForm()
@@ -75,7 +85,7 @@ def closing_days(location_id: int):
 
 
 @bp.route("/locations/<int:location_id>/closing-days/<int:closing_day_id>/remove", methods=["POST"])
-@admin_required
+@department_admin_allowed
 def closing_day_remove(location_id: int, closing_day_id: int):
     row = pressed(ClosingDay, closing_day_id)
     if row.location_id != location_id:

@@ -1,4 +1,5 @@
-"""Appointments per service and outcome over a span of days (the last 30 by default)."""
+"""Appointments per service and outcome over a span of days (the last 30 by default); a
+department administrator sees their department's services only."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from visits.booking import availability
 from visits.core import clock
 from visits.models import Status
 from visits.web.admin import bp, forms
-from visits.web.admin.access import admin_required
+from visits.web.admin.access import department_admin_allowed
+from visits.web.admin.pages import me
 from visits.web.staff.pages import STATUS_LABELS, within_reach
 
 REPORT_DEFAULT_DAYS = 30
@@ -24,7 +26,7 @@ def _valid(field) -> date | None:
 
 
 @bp.route("/reports")
-@admin_required
+@department_admin_allowed
 def reports():
     form = forms.ReportForm(request.args)
     form.validate()
@@ -34,7 +36,7 @@ def reports():
     if last < first:
         first, last = last, first
     form.date_from.data, form.date_until.data = first, last
-    rows, totals = administration.report(first, last, availability.zone())
+    rows, totals = administration.report(first, last, availability.zone(), me())
     return render_template(
         "admin/reports.html",
         form=form,

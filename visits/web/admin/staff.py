@@ -1,4 +1,6 @@
-"""Staff accounts: the list, inviting one, changing one, (re)activating, a new password."""
+"""Staff accounts: the list, inviting one, changing one, (re)activating, a new password.
+The city's administrator chooses each person's department and role; a department
+administrator manages the clerks of their own department only."""
 
 from __future__ import annotations
 
@@ -7,15 +9,29 @@ from flask_babel import gettext
 
 from visits.admin import operations as administration
 from visits.core import clock
-from visits.models import Service, StaffUser
+from visits.models import Role, Service, StaffUser
 from visits.web.admin import bp, forms
-from visits.web.admin.access import admin_required
-from visits.web.admin.pages import MESSAGES, get_or_404, me, pressed, shown_once, with_buttons
+from visits.web.admin.access import department_admin_allowed
+from visits.web.admin.pages import (
+    MESSAGES,
+    department_choices,
+    get_or_404,
+    home_department_id,
+    me,
+    pressed,
+    shown_once,
+    with_buttons,
+)
 from visits.web.staff.forms import choices, show_refusal
 
 
-def _service_choices(form, offered: list[Service]) -> None:
+def _choices(form, offered: list[Service]) -> None:
+    """The services, departments and roles the acting administrator may give: a
+    department administrator their department's services, and the role of a clerk only."""
     form.services.choices = choices((s.id, s.name_de) for s in offered)
+    form.department_id.choices = department_choices()
+    if not me().is_admin:
+        form.role.choices = [c for c in forms.ROLE_CHOICES if c.value == Role.CLERK]
 
 
 def _chosen_services(form, offered: list[Service]) -> list[Service]:
@@ -24,17 +40,17 @@ def _chosen_services(form, offered: list[Service]) -> list[Service]:
 
 
 @bp.route("/staff")
-@admin_required
+@department_admin_allowed
 def staff():
-    return with_buttons("admin/staff.html", people=administration.all_staff())
+    return with_buttons("admin/staff.html", people=administration.all_staff(me()), roles=forms.ROLE_LABELS)
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
-@admin_required
+@department_admin_allowed
 def staff_new():
-    form = forms.InviteForm()
-    offered = administration.all_services()
-    _service_choices(form, offered)
+    form = forms.InviteForm(department_id=home_department_id())
+    offered = administration.all_services(me())
+    _choices(form, offered)
     if form.validate_on_submit():
         try:
             user, password = administration.invite(
@@ -44,6 +60,7 @@ def staff_new():
                 _chosen_services(form, offered),
                 me(),
                 now=clock.now(),
+                department_id=form.department_id.data,
             )
         except administration.AdminError as exc:
             show_refusal(form, exc, MESSAGES)
@@ -53,18 +70,24 @@ def staff_new():
 
 
 @bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
-@admin_required
+@department_admin_allowed
 def staff_edit(user_id: int):
     person = get_or_404(StaffUser, user_id)
-    form = forms.StaffEditForm(obj=person if request.method == "GET" else None)
-    offered = administration.all_services()
-    _service_choices(form, offered)
+    form = forms.StaffEditForm(obj=person if request.method == "GET" else None, department_id=person.department_id or home_department_id())
+    offered = administration.all_services(me())
+    _choices(form, offered)
     if request.method == "GET":
         form.services.data = [s.id for s in person.services]
     if form.validate_on_submit():
         try:
             administration.update_staff(
-                person, form.name.data, form.role.data, _chosen_services(form, offered), me(), now=clock.now()
+                person,
+                form.name.data,
+                form.role.data,
+                _chosen_services(form, offered),
+                me(),
+                now=clock.now(),
+                department_id=form.department_id.data,
             )
         except administration.AdminError as exc:
             show_refusal(form, exc, MESSAGES)
@@ -75,13 +98,13 @@ def staff_edit(user_id: int):
 
 
 @bp.route("/staff/<int:user_id>/deactivate", methods=["POST"])
-@admin_required
+@department_admin_allowed
 def staff_deactivate(user_id: int):
     return _set_active(user_id, False)
 
 
 @bp.route("/staff/<int:user_id>/reactivate", methods=["POST"])
-@admin_required
+@department_admin_allowed
 def staff_reactivate(user_id: int):
     return _set_active(user_id, True)
 
@@ -101,7 +124,7 @@ def _set_active(user_id: int, active: bool):
 
 
 @bp.route("/staff/<int:user_id>/password", methods=["POST"])
-@admin_required
+@department_admin_allowed
 def staff_password(user_id: int):
     person = pressed(StaffUser, user_id)
     password = administration.reset_password(person, me(), now=clock.now())
