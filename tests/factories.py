@@ -80,12 +80,21 @@ class Factories:
         name: str | None = None,
         role: Role = Role.CLERK,
         password: str = STAFF_PASSWORD,
+        location_id: int | None | str = "default",
+        reserved: bool = False,
     ) -> StaffUser:
+        """A clerk whose ``hours`` are worked at the default location (``location_id``: another
+        one, or None for hours without a location), reserved for the phone centre if ``reserved``."""
         n = next(_numbers)
         user = create_user(email or f"clerk{n}@stadt.test", name or f"Clerk {n}", password, role, now=clock.now())
         user.services = list(services)
         user.department_id = places.default_location().department_id
-        user.weekly_hours = [WeeklyHours(weekday=d, start_time=s, end_time=e) for d, s, e in hours]
+        if location_id == "default":
+            location_id = places.default_location().id
+        user.weekly_hours = [
+            WeeklyHours(weekday=d, start_time=s, end_time=e, location_id=location_id, reserved=reserved)
+            for d, s, e in hours
+        ]
         db.session.commit()
         return user
 

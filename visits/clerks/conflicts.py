@@ -189,7 +189,14 @@ def free_colleagues_of(appointments: list[Appointment], now: datetime) -> dict[i
         if ids:
             day = appointment.start_at.astimezone(tz).date()
             asked.append(appointment)
-            questions.append(availability.SlotQuestion(_handover_rules(appointment, now), day, day, ids))
+            # An on-site appointment stays at its location; staff may hand over into reserved hours.
+            at = appointment.location_id
+            questions.append(
+                availability.SlotQuestion(
+                    _handover_rules(appointment, now), day, day, ids,
+                    on_site=at is not None, location=availability.ANY if at is None else at,
+                )
+            )
     free_ids: dict[int, tuple[int, ...]] = {}
     for appointment, found in zip(asked, availability.free_slots_of_many(questions, now), strict=True):
         free_ids[appointment.id] = next((s.clerk_ids for s in found if s.start == appointment.start_at), ())
