@@ -69,8 +69,18 @@ def reserved_hidden_after(release: timedelta, now: datetime, audience: Audience)
     return now + release if audience == Audience.PUBLIC else None
 
 
-def location_by_slug(slug: str) -> Location | None:
-    return db.session.scalar(select(Location).where(Location.slug == slug))
+def location_choice(slug: str | None) -> LocationChoice | None:
+    """A location asked for by its slug ("any", empty or None: ANY); None when there is no such location."""
+    if not slug or slug == ANY:
+        return ANY
+    return db.session.scalar(select(Location.id).where(Location.slug == slug))
+
+
+def locations_by_id(ids: Iterable[int | None]) -> dict[int, Location]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {row.id: row for row in db.session.scalars(select(Location).where(Location.id.in_(wanted)))}
 
 
 def on_site_locations(service: Service) -> list[Location]:

@@ -57,6 +57,7 @@ from visits.models import (
     Appointment,
     ClosingDay,
     Department,
+    Location,
     Service,
     StaffUser,
     Status,
@@ -70,7 +71,7 @@ REDIS_KEY = "visits:slot-generation"
 MAX_ENTRIES = 512
 _CHANGED = "visits.slots_changed"  # key in Session.info: a watched table changed
 # Everything the free slots are computed from.
-_WATCHED_CLASSES = (Appointment, WeeklyHours, Absence, ClosingDay, Service, StaffUser, Department)
+_WATCHED_CLASSES = (Appointment, WeeklyHours, Absence, ClosingDay, Service, StaffUser, Department, Location)
 _WATCHED_TABLES = frozenset(
     {
         "appointment",
@@ -78,6 +79,7 @@ _WATCHED_TABLES = frozenset(
         "absence",
         "closing_day",
         "department",
+        "location",
         "service",
         "staff_user",
         "clerk_service",
