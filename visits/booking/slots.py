@@ -192,12 +192,13 @@ def free_slots(
                     for start in starts_in_piece:
                         free_at[start].append(clerk)
 
-    duration = grid.duration
+    duration = timedelta(microseconds=grid.duration)
     if len(found) == 1 and max(fed.values()) == 1:  # the usual office: one kind of hours, one place
         ((location, reserved), free_at), = found.items()
         return [
-            Slot(_datetime(start), _datetime(start + duration), tuple(free_at[start]), location, reserved)
+            Slot(begin, begin + duration, tuple(free_at[start]), location, reserved)
             for start in sorted(free_at)
+            for begin in (_EPOCH + timedelta(microseconds=start),)
         ]
     clerks_at: dict[tuple[int, int | None], set[int]] = {}
     open_at: set[tuple[int, int | None]] = set()  # instants and places a clerk has unreserved
@@ -208,9 +209,9 @@ def free_slots(
             if not reserved:
                 open_at.add(key)
     return [
-        Slot(_datetime(start), _datetime(start + duration), tuple(sorted(clerks_at[key])), location, key not in open_at)
+        Slot(begin, begin + duration, tuple(sorted(clerks_at[key])), key[1], key not in open_at)
         for key in sorted(clerks_at, key=_time_then_place)
-        for start, location in (key,)
+        for begin in (_datetime(key[0]),)
     ]
 
 
@@ -225,6 +226,13 @@ def _rules_by_place(
 ) -> dict[tuple[int | None, bool], list[WeeklyRule]]:
     """The rules a listing uses, per (location, reserved): on site only hours at a location
     (``location_id``, or any), otherwise all of them."""
+    rules = rules if isinstance(rules, list) else list(rules)
+    kinds = {(rule.location_id, rule.reserved) for rule in rules}
+    if len(kinds) == 1:  # the usual office: all hours alike, no second pass
+        ((location, reserved),) = kinds
+        if not on_site or (location is not None and location_id in (None, location)):
+            return {(location, reserved): rules}
+        return {}
     places: dict[tuple[int | None, bool], list[WeeklyRule]] = {}
     for rule in rules:
         if on_site and (rule.location_id is None or location_id not in (None, rule.location_id)):
