@@ -176,6 +176,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "HOLD_MINUTES": int(get("HOLD_MINUTES", "15")),
         "MAX_UPCOMING_PER_EMAIL": int(get("MAX_UPCOMING_PER_EMAIL", "2")),
         "SLOT_WEEKS_SHOWN": int(get("SLOT_WEEKS_SHOWN", "1")),
+        # Reserved hours (phone centre) are offered to the public this long before they start,
+        # for a service without a department (a department sets its own).
+        "RESERVED_RELEASE_HOURS": int(get("RESERVED_RELEASE_HOURS", "48")),
         # free-slot listings cached until a change (visits/booking/slot_cache.py)
         "SLOT_CACHE_ENABLED": _bool(get("SLOT_CACHE_ENABLED", "true")),
         "SLOT_CACHE_SECONDS": int(get("SLOT_CACHE_SECONDS", "60")),

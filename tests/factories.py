@@ -91,8 +91,12 @@ class Factories:
         role: Role = Role.CLERK,
         password: str = STAFF_PASSWORD,
         department: Department | None = None,
+        location_id: int | None | str = "default",
+        reserved: bool = False,
     ) -> StaffUser:
-        """A staff member of ``department`` (default: the default department)."""
+        """A staff member of ``department`` (default: the default department) whose ``hours``
+        are worked at the default location (``location_id``: another one, or None for hours
+        without a location), reserved for the phone centre if ``reserved``."""
         n = next(_numbers)
         department_id = department.id if department is not None else places.default_location().department_id
         user = create_user(
@@ -100,7 +104,12 @@ class Factories:
             department_id=department_id,
         )
         user.services = list(services)
-        user.weekly_hours = [WeeklyHours(weekday=d, start_time=s, end_time=e) for d, s, e in hours]
+        if location_id == "default":
+            location_id = places.default_location().id
+        user.weekly_hours = [
+            WeeklyHours(weekday=d, start_time=s, end_time=e, location_id=location_id, reserved=reserved)
+            for d, s, e in hours
+        ]
         db.session.commit()
         return user
 

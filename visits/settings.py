@@ -45,6 +45,7 @@ class Settings:
     hold_minutes: int
     max_upcoming_per_email: int
     slot_weeks_shown: int
+    reserved_release_hours: int
     slot_cache_enabled: bool
     slot_cache_seconds: int
     slot_cache_file: str

@@ -1,6 +1,6 @@
 """A closing day of a location (whole or part of a day) takes away exactly the slots of the
-on-site services held there on that day: not other days, not other locations, not video
-services; and the cached listing shows it (and its removal) at once."""
+hours worked there on that day: not other days, not other locations, not a clerk's hours
+without a location (video); and the cached listing shows it (and its removal) at once."""
 
 from __future__ import annotations
 
@@ -54,7 +54,10 @@ def services(factories, town_hall, other_office):
                           department_id=other_office.department_id),
         factories.service(slug="wohngeld", video=True, location_id=town_hall.id),
     ]
-    factories.clerk(found)
+    ausweis, zulassung, wohngeld = found
+    factories.clerk([ausweis], location_id=town_hall.id)
+    factories.clerk([zulassung], location_id=other_office.id)
+    factories.clerk([wohngeld], location_id=None)  # video from anywhere
     return found
 
 
@@ -75,7 +78,7 @@ def test_a_whole_closing_day_removes_that_days_on_site_slots_of_that_location_on
     assert listed(client, "ausweis", monday) == []
     assert listed(client, "ausweis", tuesday) == EIGHT_TO_TWELVE
     assert listed(client, "zulassung", monday) == EIGHT_TO_TWELVE  # another location
-    assert listed(client, "wohngeld", monday) == EIGHT_TO_TWELVE  # by video: no location
+    assert listed(client, "wohngeld", monday) == EIGHT_TO_TWELVE  # by video, hours without a location
 
 
 def test_a_part_day_closing_removes_only_the_slots_in_that_part(client, town_hall, admin, monday):
@@ -156,3 +159,11 @@ def services_by_slug(*slugs: str):
 
     found = {s.slug: s for s in db.session.scalars(db.select(Service))}
     return [found[slug] for slug in slugs]
+
+
+def test_a_closing_day_closes_video_hours_worked_at_that_location_too(client, factories, town_hall, admin, monday):
+    """Hours worked in the closed building are closed, whatever the appointment's mode."""
+    factories.clerk([factories.service(slug="beratung", video=True)], location_id=town_hall.id)
+    places.add_closing_day(town_hall, places.Closing(monday, reason_de="Rosenmontag"), admin, now=clock.now())
+    assert listed(client, "beratung", monday) == []
+    assert listed(client, "beratung", monday + timedelta(days=1)) == EIGHT_TO_TWELVE

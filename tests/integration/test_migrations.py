@@ -279,3 +279,47 @@ def test_the_department_admin_migration_keeps_admins_city_admins_and_requires_a_
     with pytest.raises((sa.exc.IntegrityError, sa.exc.DataError)), db.engine.begin() as conn:
         conn.execute(sa.text("UPDATE staff_user SET role = 'department_admin' WHERE id = 1"))
     upgrade(revision="0007_department_admins")
+
+
+def test_the_hours_migration_puts_existing_hours_and_on_site_appointments_at_the_default_location(fresh_app):
+    """0007_hours_locations: existing hours are worked at the default location (not reserved),
+    so on-site services keep their slots; on-site appointments are held at their service's
+    location, video ones nowhere; departments release reserved hours 48 hours ahead."""
+    upgrade(revision="0006_places")
+    service = {
+        "description_de": "", "description_en": "", "documents_de": "", "documents_en": "", "duration_minutes": 30,
+        "buffer_before_minutes": 0, "buffer_after_minutes": 0, "min_notice_minutes": 0, "horizon_days": 60,
+        "active": True, "created_at": T0, "address": "",
+    }
+    with db.engine.begin() as conn:
+        location_id = conn.execute(sa.text("SELECT id FROM location WHERE slug = 'buergerservice'")).scalar_one()
+        conn.execute(sa.insert(STAFF), [{"id": 1, "email": "anna@stadt.test", "name": "Anna", "password_hash": "x",
+                                         "role": "clerk", "active": True, "created_at": T0}])
+        conn.execute(sa.insert(SERVICE), [
+            {**service, "id": 1, "slug": "ausweis", "name_de": "Ausweis", "name_en": "ID card", "video": False},
+            {**service, "id": 2, "slug": "wohngeld", "name_de": "Wohngeld", "name_en": "Housing", "video": True},
+        ])
+        conn.execute(sa.text("UPDATE service SET location_id = :location"), {"location": location_id})
+        conn.execute(sa.text(
+            "INSERT INTO weekly_hours (id, clerk_id, weekday, start_time, end_time) VALUES "
+            "(1, 1, 0, '08:00:00', '12:00:00'), (2, 1, 1, '13:00:00', '16:00:00')"
+        ))
+        on_site, by_video = _appointment(1, START, confirmed_at=T0), _appointment(2, START + timedelta(hours=1), confirmed_at=T0)
+        conn.execute(sa.insert(APPOINTMENT), [on_site, {**by_video, "service_id": 2}])
+    upgrade(revision="0007_hours_locations")
+
+    with db.engine.connect() as conn:
+        hours = conn.execute(sa.text("SELECT id, location_id, reserved FROM weekly_hours ORDER BY id")).all()
+        held_at = dict(conn.execute(sa.text("SELECT id, location_id FROM appointment")).all())
+        release = conn.execute(sa.text("SELECT reserved_release_hours FROM department")).scalars().all()
+    assert [(i, at, bool(reserved)) for i, at, reserved in hours] == [(1, location_id, False), (2, location_id, False)]
+    assert held_at == {1: location_id, 2: None}
+    assert release == [48]
+
+    downgrade(revision="0006_places")
+    inspector = sa.inspect(db.engine)
+    assert not {"location_id", "reserved"} & {c["name"] for c in inspector.get_columns("weekly_hours")}
+    assert "location_id" not in {c["name"] for c in inspector.get_columns("appointment")}
+    assert "reserved_release_hours" not in {c["name"] for c in inspector.get_columns("department")}
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:  # the overlap guard survives
+        conn.execute(sa.insert(APPOINTMENT), [_appointment(3, START, confirmed_at=T0)])

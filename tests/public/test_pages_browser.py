@@ -99,3 +99,25 @@ def test_a_video_appointment_with_a_guest_and_documents_has_no_accessibility_vio
     assert page.get_by_label("Datei", exact=True).get_attribute("aria-invalid") == "true"
     assert axe_violations(page) == []
     page.context.close()
+
+
+def test_the_location_filter_and_slots_at_two_locations_have_no_accessibility_violations(
+    browser, client, traveller, factories
+):
+    from visits.admin import places
+    from visits.models import Location
+
+    town_hall = places.default_location()
+    annex = Location(slug="nebenstelle-nord", name_de="Nebenstelle Nord", name_en="North office",
+                     department_id=town_hall.department_id)
+    db.session.add(annex)
+    db.session.commit()
+    ausweis = factories.service(slug="ausweis", video=False)
+    factories.clerk([ausweis], location_id=town_hall.id)
+    factories.clerk([ausweis], location_id=annex.id)
+    for lang in ("de", "en"):
+        page = open_page(browser, client, f"/dienstleistungen/ausweis?week={MONDAY.isoformat()}&lang={lang}")
+        assert page.first_status == 200
+        assert page.get_by_label({"de": "Standort", "en": "Location"}[lang], exact=True).count() == 1
+        assert axe_violations(page) == [], lang
+        page.context.close()

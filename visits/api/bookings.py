@@ -95,6 +95,9 @@ def create_booking(data: dict):
         return problems.invalid({"service": ["Unknown service."]})
     now = clock.now()
     start = data["start"].astimezone(UTC)
+    location = availability.location_choice(data.get("location"))
+    if location is None:
+        return problems.invalid({"location": ["Unknown location."]})
     if not _bookable_start(service, start, now):
         raise booking.SlotUnavailable()
     citizen = booking.Citizen(
@@ -107,11 +110,11 @@ def create_booking(data: dict):
     if key is None:
         if not citizen.email:
             return problems.invalid({"email": ["Required: the confirmation link is sent there."]})
-        held = unverified.request_hold(service, start, citizen, now=now, via="api")
+        held = unverified.request_hold(service, start, citizen, now=now, via="api", location=location)
         if held is None:
             return _answer_as_if_held(service, start, citizen, now), 201
         return _booking_body(held, with_links=False), 201
-    result = booking.book_confirmed(service, start, citizen, now=now, via="api", api_key=key)
+    result = booking.book_confirmed(service, start, citizen, now=now, via="api", api_key=key, location=location)
     # Only the portal that made the booking gets its links (a repeat may find one made on
     # the web).
     own = result.appointment.api_key_id == key.id

@@ -68,12 +68,14 @@ def _add_days(day: date, days: int) -> date:
 @bp.arguments(SlotQuerySchema, location="query")
 @bp.response(200, SlotListSchema)
 @problem_response(404, "not-found: no such service (or it is not offered any more)")
+@problem_response(422, "invalid-input: `to` before `from`, a span too long, or an unknown `location`")
 @RATE_LIMITED
 @bp.doc(
     summary="Free slots of a service",
     description=f"Free slots on the local days `from`..`to` (inclusive, at most "
     f"{MAX_SLOT_RANGE_DAYS} days), times in ISO 8601 with the Europe/Berlin offset. "
-    "Book one with its exact `start`.",
+    "Book one with its exact `start` (and `location`). On-site services list the slots of every "
+    "location where they are held (or of the one asked for), sorted by time, each naming its location.",
 )
 def slots(query: dict, slug: str):
     # The listing comes from visits/booking/slot_cache.py (computed once per change, read at this
@@ -84,6 +86,9 @@ def slots(query: dict, slug: str):
     service = slot_cache.active_service_info(slug, generation)
     if service is None:
         raise ApiProblem(404, "not-found")
+    location = availability.location_choice(query["location"])
+    if location is None:
+        return problems.invalid({"location": ["Unknown location."]})
     now = clock.now()
     today = _local(now).date()
     first = query.get("from_") or today
@@ -97,28 +102,37 @@ def slots(query: dict, slug: str):
     search_first = max(first, today)
     search_last = min(last, _add_days(today, service.horizon_days + 1))
     if search_first > search_last:
-        body = _slot_body(service.slug, first, last, ())
+        body = _slot_body(service.slug, first, last, (), "de")
     else:
         found = slot_cache.listing(
-            service, search_first, search_last, now, generation=generation, have_generation=True
+            service, search_first, search_last, now, location=location, generation=generation, have_generation=True
         )
+        language = problems.language()
         body = the_cache.memo(
             generation,
-            ("api-slots", service.slug, first, last, search_first, search_last, found.key),
-            lambda: _slot_body(service.slug, first, last, found.slots),
+            ("api-slots", service.slug, first, last, search_first, search_last, found.key, language),
+            lambda: _slot_body(service.slug, first, last, found.slots, language),
         )
     return current_app.response_class(body, mimetype="application/json")
 
 
-def _slot_body(slug: str, first: date, last: date, found) -> bytes:
+def _slot_body(slug: str, first: date, last: date, found, language: str) -> bytes:
     """What SlotListSchema dumps, as the JSON flask-smorest would send."""
     tz = availability.zone()
+    places = {
+        location_id: {"name": location.name(language), "slug": location.slug}
+        for location_id, location in availability.locations_by_id(s.location_id for s in found).items()
+    }
     body = {
         "service": slug,
         "from": first.isoformat(),
         "to": last.isoformat(),
         "slots": [
-            {"start": s.start.astimezone(tz).isoformat(), "end": s.end.astimezone(tz).isoformat()}
+            {
+                "end": s.end.astimezone(tz).isoformat(),
+                "location": places.get(s.location_id),
+                "start": s.start.astimezone(tz).isoformat(),
+            }
             for s in found
         ],
     }

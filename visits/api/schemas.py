@@ -51,6 +51,11 @@ def _slug(value: str) -> None:
         raise ma.ValidationError("Not a service slug.")
 
 
+def _location_slug(value: str) -> None:
+    if not slugs.is_slug(value):
+        raise ma.ValidationError("Not a location slug.")
+
+
 def _year_in_range(value) -> None:
     # Far-away years overflow when converted between time zones; no slot is there anyway.
     if not 2000 <= value.year <= 9000:
@@ -81,11 +86,33 @@ class SlotQuerySchema(ma.Schema):
         metadata={"description": "First local day (YYYY-MM-DD, Europe/Berlin); default today"},
     )
     to = fields.Date(metadata={"description": "Last local day, inclusive; default six days after `from`"})
+    location = fields.String(
+        load_default="any",
+        validate=_location_slug,
+        metadata={
+            "description": "On-site services: a location's slug (see GET /api/v1/locations), or `any` "
+            "(default: every location, sorted by time)",
+            "pattern": slugs.SLUG_PATTERN,
+            "minLength": 1,
+            "maxLength": slugs.SLUG_MAX,
+        },
+    )
+
+
+class SlotLocationSchema(ma.Schema):
+    slug = fields.String(required=True)
+    name = fields.String(required=True, metadata={"description": "In the language of Accept-Language"})
 
 
 class SlotSchema(ma.Schema):
     start = fields.DateTime(required=True, metadata={"description": "ISO 8601 with the Europe/Berlin offset"})
     end = fields.DateTime(required=True)
+    location = fields.Nested(
+        SlotLocationSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Where the appointment is held; null for video and phone"},
+    )
 
 
 class SlotListSchema(ma.Schema):
@@ -113,6 +140,16 @@ class BookingRequestSchema(ma.Schema):
         required=True,
         validate=_year_in_range,
         metadata={"description": "Start of a free slot, exactly as GET .../slots lists it"},
+    )
+    location = fields.String(
+        validate=_location_slug,
+        metadata={
+            "description": "On-site services: the slot's location (its slug). Default: the first free "
+            "slot at that time at any location",
+            "pattern": slugs.SLUG_PATTERN,
+            "minLength": 1,
+            "maxLength": slugs.SLUG_MAX,
+        },
     )
     # Lengths count once spaces around are trimmed (and a note's CRLF is one line break),
     # so they are said in the descriptions, not as maxLength of the raw text.

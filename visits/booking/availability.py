@@ -1,12 +1,16 @@
-"""From the database to the slot engine: loads rules, absences, holidays, the closing days
-of the location an on-site service is held at (given to the engine as absences of every
-clerk) and bookings, and asks ``slots.free_slots`` which slots are free. Reads only; operations.py does the writing."""
+"""From the database to the slot engine: loads rules (with their location and whether they
+are reserved), absences, holidays, the closing days of the locations and bookings, and asks
+``slots.free_slots`` which slots are free, where (``location``: a location's id or ANY; on
+site or not, decided by ``is_on_site``) and for whom (``Audience``: the public does not get
+reserved hours until their release, staff always do). Reads only; operations.py does the writing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -15,13 +19,14 @@ from sqlalchemy.orm import selectinload
 from visits import settings
 from visits.booking import slots
 from visits.booking.holidays import holidays
-from visits.booking.wallclock import first_moment_showing
+from visits.booking.wallclock import wall_period
 from visits.extensions import db
 from visits.models import (
     OCCUPYING,
     Absence,
     Appointment,
     ClosingDay,
+    Location,
     Service,
     StaffUser,
     Status,
@@ -31,6 +36,70 @@ from visits.models import (
 
 def zone() -> ZoneInfo:
     return settings.current().zone
+
+
+ANY: Final = "any"  # every location where the service is held
+LocationChoice = int | Literal["any"]  # a location's id, or ANY
+
+
+class Audience(StrEnum):
+    """Who a listing is for: the public (web, portals with an API key) does not get reserved
+    hours before their release; staff (clerks, the phone centre) get every free slot."""
+
+    PUBLIC = "public"
+    STAFF = "staff"
+
+
+def is_on_site(service: Service) -> bool:
+    """Whether an appointment of the service is held at a location: the one place this is
+    decided (its slots then come from hours at a location, and name it)."""
+    return not service.video
+
+
+def reserved_release(service: Service) -> timedelta:
+    """How long before their start reserved hours are offered to the public: the service's
+    department's setting, else RESERVED_RELEASE_HOURS."""
+    department = service.department
+    hours = department.reserved_release_hours if department is not None else None
+    return timedelta(hours=settings.current().reserved_release_hours if hours is None else hours)
+
+
+def reserved_hidden_after(release: timedelta, now: datetime, audience: Audience) -> datetime | None:
+    """For the public, the moment after which reserved hours offer no start yet (None: staff)."""
+    return now + release if audience == Audience.PUBLIC else None
+
+
+def location_choice(slug: str | None) -> LocationChoice | None:
+    """A location asked for by its slug ("any", empty or None: ANY); None when there is no such location."""
+    if not slug or slug == ANY:
+        return ANY
+    return db.session.scalar(select(Location.id).where(Location.slug == slug))
+
+
+def locations_by_id(ids: Iterable[int | None]) -> dict[int, Location]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {row.id: row for row in db.session.scalars(select(Location).where(Location.id.in_(wanted)))}
+
+
+def on_site_locations(service: Service) -> list[Location]:
+    """The locations where the service is held on site: those of the hours of its active
+    clerks that apply to it (by name)."""
+    applies = or_(~WeeklyHours.services.any(), WeeklyHours.services.any(Service.id == service.id))
+    return list(
+        db.session.scalars(
+            select(Location)
+            .where(
+                Location.id.in_(
+                    select(WeeklyHours.location_id).where(
+                        WeeklyHours.clerk_id.in_(bookable_clerk_ids_query(service.id)), applies
+                    )
+                )
+            )
+            .order_by(Location.name_de)
+        )
+    )
 
 
 def service_rules(service: Service) -> slots.ServiceRules:
@@ -50,13 +119,11 @@ def bookable_clerks(service: Service) -> list[int]:
 
 
 def bookable_clerk_ids(service_id: int) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(StaffUser.id)
-            .where(StaffUser.services.any(Service.id == service_id), StaffUser.active.is_(True))
-            .order_by(StaffUser.id)
-        )
-    )
+    return list(db.session.scalars(bookable_clerk_ids_query(service_id).order_by(StaffUser.id)))
+
+
+def bookable_clerk_ids_query(service_id: int):
+    return select(StaffUser.id).where(StaffUser.services.any(Service.id == service_id), StaffUser.active.is_(True))
 
 
 def weekly_rules(clerk_ids: Iterable[int]) -> list[slots.WeeklyRule]:
@@ -77,9 +144,20 @@ def weekly_rules(clerk_ids: Iterable[int]) -> list[slots.WeeklyRule]:
             valid_from=row.valid_from,
             valid_until=row.valid_until,
             service_ids=frozenset(s.id for s in row.services) or None,
+            location_id=row.location_id,
+            reserved=row.reserved,
         )
         for row in rows
     ]
+
+
+def has_reserved_hours(clerk_ids: list[int]) -> bool:
+    if not clerk_ids:
+        return False
+    found = db.session.scalar(
+        select(WeeklyHours.id).where(WeeklyHours.clerk_id.in_(clerk_ids), WeeklyHours.reserved.is_(True)).limit(1)
+    )
+    return found is not None
 
 
 def _local_range_utc(first_day: date, last_day: date) -> tuple[datetime, datetime]:
@@ -101,44 +179,21 @@ def absences(clerk_ids: list[int], start: datetime, end: datetime) -> list[slots
     return [slots.Interval(c, s, e) for c, s, e in rows]
 
 
-def closed_periods(
-    service_ids: Iterable[int], first_day: date, last_day: date
-) -> dict[int, list[tuple[datetime, datetime]]]:
-    """The closing periods, as instants, of the location each on-site service is held at,
-    on the local days first_day..last_day (a day's margin either side, for buffers), in one
-    query. A video service is not held at a location and is missing from the answer, as is
-    a service whose location is open throughout."""
-    ids = set(service_ids)
-    if not ids:
-        return {}
+def closings(first_day: date, last_day: date) -> list[slots.Closing]:
+    """The closing days of every location on the local days first_day..last_day (a day's
+    margin either side, for buffers), as instants, in one query."""
     rows = db.session.execute(
-        select(Service.id, ClosingDay.day, ClosingDay.from_time, ClosingDay.until_time)
-        .join(ClosingDay, ClosingDay.location_id == Service.location_id)
-        .where(
-            Service.id.in_(ids),
-            Service.video.is_(False),
-            ClosingDay.day >= first_day - timedelta(days=1),
-            ClosingDay.day <= last_day + timedelta(days=1),
+        select(ClosingDay.location_id, ClosingDay.day, ClosingDay.from_time, ClosingDay.until_time).where(
+            ClosingDay.day >= first_day - timedelta(days=1), ClosingDay.day <= last_day + timedelta(days=1)
         )
     )
     tz = zone()
-    found: dict[int, list[tuple[datetime, datetime]]] = {}
-    for service_id, day, from_time, until_time in rows:
+    found = []
+    for location_id, day, from_time, until_time in rows:
         # Wall-clock times become instants the way a clerk's hours do (wallclock.py).
-        start = first_moment_showing(day, from_time or time.min, tz)
-        end = (
-            first_moment_showing(day, until_time, tz)
-            if until_time is not None
-            else first_moment_showing(day + timedelta(days=1), time.min, tz)
-        )
-        found.setdefault(service_id, []).append((start, end))
+        start, end = wall_period(day, from_time, until_time, tz)
+        found.append(slots.Closing(location_id, start, end))
     return found
-
-
-def closed_for_clerks(periods: Iterable[tuple[datetime, datetime]], clerk_ids: Iterable[int]) -> list[slots.Interval]:
-    """A closed location is, for the slot engine, an absence of every clerk at it."""
-    ids = list(clerk_ids)
-    return [slots.Interval(clerk, start, end) for start, end in periods for clerk in ids]
 
 
 def occupying_condition(now: datetime):
@@ -172,40 +227,63 @@ def free_slots(
     last_day: date,
     now: datetime,
     *,
+    location: LocationChoice = ANY,
+    audience: Audience = Audience.PUBLIC,
     clerk_ids: list[int] | None = None,
     ignore_appointment: int | None = None,
     rules: slots.ServiceRules | None = None,
+    on_site: bool | None = None,
+    release: timedelta | None = None,
 ) -> list[slots.Slot]:
-    """Free slots of ``service`` on the local days first_day..last_day (inclusive).
+    """Free slots of ``service`` on the local days first_day..last_day (inclusive), at
+    ``location`` (on site) and for ``audience``.
 
-    ``rules`` replaces the service's own (slot_cache.py widens the horizon); then
-    ``service`` needs only its ``id``."""
+    ``rules``, ``on_site`` and ``release`` replace what the service says (slot_cache.py keeps
+    them per generation and widens the horizon); then ``service`` needs only its ``id``."""
     ids = bookable_clerk_ids(service.id) if clerk_ids is None else clerk_ids
     span_start, span_end = _local_range_utc(first_day, last_day)
-    closed = closed_periods([service.id], first_day, last_day).get(service.id, ())
     return slots.free_slots(
         service=rules or service_rules(service),
         clerk_ids=ids,
         rules=weekly_rules(ids),
-        absences=[*absences(ids, span_start, span_end), *closed_for_clerks(closed, ids)],
+        absences=absences(ids, span_start, span_end),
         booked=booked(ids, span_start, span_end, now, ignore=ignore_appointment),
         holidays=holidays(first_day, last_day).keys(),
         first_day=first_day,
         last_day=last_day,
         now=now,
         tz=zone(),
+        on_site=is_on_site(service) if on_site is None else on_site,
+        location_id=None if location == ANY else location,
+        closings=closings(first_day, last_day),
+        reserved_hidden_after=reserved_hidden_after(
+            reserved_release(service) if release is None else release, now, audience
+        ),
     )
 
 
-def slot_at(
-    service: Service, start: datetime, now: datetime, *, ignore_appointment: int | None = None
-) -> slots.Slot | None:
-    """The free slot of ``service`` starting exactly at ``start``, if there is one."""
+def slots_at(
+    service: Service,
+    start: datetime,
+    now: datetime,
+    *,
+    location: LocationChoice = ANY,
+    audience: Audience = Audience.PUBLIC,
+    ignore_appointment: int | None = None,
+) -> list[slots.Slot]:
+    """The free slots of ``service`` starting exactly at ``start`` (one per location)."""
     day = start.astimezone(zone()).date()
-    for slot in free_slots(service, day, day, now, ignore_appointment=ignore_appointment):
-        if slot.start == start:
-            return slot
-    return None
+    found = free_slots(
+        service, day, day, now, location=location, audience=audience, ignore_appointment=ignore_appointment
+    )
+    return [slot for slot in found if slot.start == start]
+
+
+def slot_at(service: Service, start: datetime, now: datetime, **where_and_whom) -> slots.Slot | None:
+    """The (first) free slot of ``service`` starting exactly at ``start``, if there is one;
+    ``where_and_whom`` as ``slots_at`` takes them."""
+    found = slots_at(service, start, now, **where_and_whom)
+    return found[0] if found else None
 
 
 # -- many questions at once --------------------------------------------------------------
@@ -220,6 +298,9 @@ class SlotQuestion:
     first_day: date
     last_day: date
     clerk_ids: tuple[int, ...]
+    on_site: bool = False  # ``is_on_site`` of the service
+    location: LocationChoice = ANY
+    reserved_hidden_after: datetime | None = None  # ``reserved_hidden_after``: None for staff
 
 
 def free_slots_of_many(questions: Sequence[SlotQuestion], now: datetime) -> list[list[slots.Slot]]:
@@ -236,20 +317,24 @@ def free_slots_of_many(questions: Sequence[SlotQuestion], now: datetime) -> list
     away = absences(ids, span_start, span_end)
     taken = booked(ids, span_start, span_end, now)
     public_holidays = holidays(first, last).keys()
-    closed = closed_periods({question.rules.id for question in questions}, first, last)
+    closed = closings(first, last)
     tz = zone()
     return [
         slots.free_slots(
             service=question.rules,
             clerk_ids=question.clerk_ids,
             rules=hours,
-            absences=[*away, *closed_for_clerks(closed.get(question.rules.id, ()), question.clerk_ids)],
+            absences=away,
             booked=taken,
             holidays=public_holidays,
             first_day=question.first_day,
             last_day=question.last_day,
             now=now,
             tz=tz,
+            on_site=question.on_site,
+            location_id=None if question.location == ANY else question.location,
+            closings=closed,
+            reserved_hidden_after=question.reserved_hidden_after,
         )
         for question in questions
     ]

@@ -11,7 +11,7 @@ constraint for the race it cannot see."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from visits import settings
 from visits.booking import availability, limits, locks, placement, rules
+from visits.booking.availability import ANY, Audience, LocationChoice
 from visits.booking.slots import Slot, blocked_range
 from visits.core import audit
 from visits.core import citizen as citizen_input
@@ -90,24 +91,40 @@ def _check_limits(email: str, now: datetime, *, leaving_out: int | None = None) 
         raise LimitReached(limit=limit)
 
 
-def _free_slot(service: Service, start: datetime, now: datetime) -> Slot:
-    """The free slot at ``start``, as anyone would find it; SlotUnavailable otherwise."""
+def _free_slots(
+    service: Service,
+    start: datetime,
+    now: datetime,
+    *,
+    location: LocationChoice = ANY,
+    audience: Audience = Audience.PUBLIC,
+) -> Sequence[Slot]:
+    """The free slots at ``start`` (one per location), as anyone of ``audience`` would find
+    them (the public: no reserved hours before their release); SlotUnavailable otherwise."""
     if not service.active:
         raise SlotUnavailable("service is not offered")
-    slot = availability.slot_at(service, start, now)
-    if slot is None:
+    found = availability.slots_at(service, start, now, location=location, audience=audience)
+    if not found:
         raise SlotUnavailable()
-    return slot
+    return found
 
 
 def _place(
-    service: Service, start: datetime, citizen: Citizen, now: datetime, *, slot: Slot | None = None, **how
+    service: Service,
+    start: datetime,
+    citizen: Citizen,
+    now: datetime,
+    *,
+    candidates: Sequence[Slot] | None = None,
+    location: LocationChoice = ANY,
+    audience: Audience = Audience.PUBLIC,
+    **how,
 ) -> Appointment:
     """Insert the appointment with the first free clerk in fair order; ``how``: its status
     and who booked it which way, as ``placement.place`` takes them."""
-    slot = slot or _free_slot(service, start, now)
+    candidates = candidates or _free_slots(service, start, now, location=location, audience=audience)
     with _same_person_refused():
-        appointment = placement.place(service, slot, citizen, now, **how)
+        appointment = placement.place(service, candidates, citizen, now, **how)
     if appointment is None:
         raise SlotUnavailable()
     return appointment
@@ -150,6 +167,7 @@ def hold(
     now: datetime,
     via: str = "web",
     own_hold: int | None = None,
+    location: LocationChoice = ANY,
 ) -> HoldResult:
     """Hold a slot for a citizen until they confirm by the link in the mail (double opt-in).
 
@@ -160,19 +178,20 @@ def hold(
     would find it before anything about the address: a slot nobody else could have is
     SlotUnavailable even when the address holds it itself, unless ``own_hold`` (the hold
     this browser placed, from its signed session) is that very hold. Otherwise a stranger
-    could learn that the address has an appointment at a time the picker shows as taken."""
+    could learn that the address has an appointment at a time the picker shows as taken.
+    The public is refused reserved hours before their release (SlotUnavailable)."""
     citizen = clean_citizen(citizen, need_email=True)
     with transaction():
         existing = _already_there(service, start, citizen.email, now)
         if existing is not None:
             if existing.id != own_hold:
-                _free_slot(service, start, now)
+                _free_slots(service, start, now, location=location)
             if existing.service_id != service.id:
                 raise AlreadyBookedAtThisTime()
             return HoldResult(existing, created=False)
-        slot = _free_slot(service, start, now)
+        candidates = _free_slots(service, start, now, location=location)
         _check_limits(citizen.email, now)
-        appointment = _place(service, start, citizen, now, slot=slot, status=Status.HELD, via=via)
+        appointment = _place(service, start, citizen, now, candidates=candidates, status=Status.HELD, via=via)
         audit.record("appointment.held", at=now, actor_label="citizen", obj=appointment)
         _announce(Change.HELD, appointment, now)
     return HoldResult(appointment, created=True)
@@ -188,9 +207,12 @@ def book_confirmed(
     booked_by: StaffUser | None = None,
     api_key: ApiKey | None = None,
     enforce_limits: bool = True,
+    location: LocationChoice = ANY,
+    audience: Audience = Audience.PUBLIC,
 ) -> HoldResult:
     """Book a confirmed appointment at once, for a person already identified (a caller on
-    the phone, a portal with an API key). Sends the same confirmation mail as online."""
+    the phone: ``audience`` staff; a portal with an API key: the public). Sends the same
+    confirmation mail as online."""
     citizen = clean_citizen(citizen, need_email=False)
     with transaction():
         existing = _already_there(service, start, citizen.email, now)
@@ -205,6 +227,8 @@ def book_confirmed(
             start,
             citizen,
             now,
+            location=location,
+            audience=audience,
             status=Status.CONFIRMED,
             via=via,
             booked_by=booked_by,
@@ -223,11 +247,26 @@ def book_confirmed(
 
 
 def book_for_caller(
-    service: Service, start: datetime, citizen: Citizen, *, clerk: StaffUser, now: datetime
+    service: Service,
+    start: datetime,
+    citizen: Citizen,
+    *,
+    clerk: StaffUser,
+    now: datetime,
+    location: LocationChoice = ANY,
 ) -> Appointment:
-    """A clerk books for a caller (call centre): confirmed at once, no opt-in."""
+    """A clerk books for a caller (call centre): confirmed at once, no opt-in, reserved
+    hours included."""
     return book_confirmed(
-        service, start, citizen, now=now, via="phone", booked_by=clerk, enforce_limits=False
+        service,
+        start,
+        citizen,
+        now=now,
+        via="phone",
+        booked_by=clerk,
+        enforce_limits=False,
+        location=location,
+        audience=Audience.STAFF,
     ).appointment
 
 
@@ -303,34 +342,47 @@ def reschedule(
     *,
     now: datetime,
     by: StaffUser | None = None,
+    location: LocationChoice = ANY,
 ) -> Appointment:
     """Move the appointment to another free slot: same row, same UID, SEQUENCE raised; the
-    old time is freed in the same transaction. Keeps the clerk when they are free."""
+    old time is freed in the same transaction. Keeps the clerk when they are free; the
+    appointment is then held at the new slot's location. Staff (``by``) may move it into
+    reserved hours, the citizen only into what the public is offered."""
     with transaction():
         if not rules.can_reschedule(appointment, now):
             raise NotChangeable(status=appointment.status)
         service = appointment.service
-        slot = availability.slot_at(service, new_start, now, ignore_appointment=appointment.id)
-        if slot is None:
+        candidates = availability.slots_at(
+            service,
+            new_start,
+            now,
+            location=location,
+            audience=Audience.STAFF if by is not None else Audience.PUBLIC,
+            ignore_appointment=appointment.id,
+        )
+        if not candidates:
             raise SlotUnavailable()
+        slot = candidates[0]
         blocked_from, blocked_until = blocked_range(
             slot.start, slot.end, availability.service_rules(service)
         )
-        order = placement.fair_order(slot.clerk_ids, slot.start)
+        location_of = dict(placement.places_in_fair_order(candidates, slot.start))
+        order = list(location_of)
         if appointment.clerk_id in order:
             order.remove(appointment.clerk_id)
             order.insert(0, appointment.clerk_id)
         old_start = appointment.start_at
-        old = (appointment.clerk_id, appointment.start_at, appointment.end_at)
+        old = (appointment.clerk_id, appointment.start_at, appointment.end_at, appointment.location_id)
         old_blocked = (appointment.blocked_from, appointment.blocked_until)
 
         def move(clerk_id: int) -> None:
             appointment.clerk_id = clerk_id
+            appointment.location_id = location_of[clerk_id]
             appointment.start_at, appointment.end_at = slot.start, slot.end
             appointment.blocked_from, appointment.blocked_until = blocked_from, blocked_until
 
         def undo() -> None:
-            appointment.clerk_id, appointment.start_at, appointment.end_at = old
+            appointment.clerk_id, appointment.start_at, appointment.end_at, appointment.location_id = old
             appointment.blocked_from, appointment.blocked_until = old_blocked
 
         with _same_person_refused():

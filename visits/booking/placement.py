@@ -6,7 +6,7 @@ request again finds it), and freeing the time of holds that ran out. The use cas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time, timedelta
 from functools import lru_cache
 
@@ -51,6 +51,16 @@ def fair_order(clerk_ids: tuple[int, ...] | list[int], start: datetime) -> list[
         ).all()
     )
     return sorted(ids, key=lambda c: (counts.get(c, 0), last.get(c, 0), c))
+
+
+def places_in_fair_order(candidates: Sequence[Slot], start: datetime) -> list[tuple[int, int | None]]:
+    """(clerk, location) of the free slots at one instant (one per location), the clerks in
+    fair order: the first free slot at any location goes to the clerk whose turn it is."""
+    where: dict[int, int | None] = {}
+    for slot in candidates:
+        for clerk in slot.clerk_ids:
+            where.setdefault(clerk, slot.location_id)
+    return [(clerk, where[clerk]) for clerk in fair_order(list(where), start)]
 
 
 def existing_for(email: str | None, start: datetime, now: datetime) -> Appointment | None:
@@ -155,7 +165,7 @@ def _free_clerk_query():
 
 def place(
     service: Service,
-    slot: Slot,
+    candidates: Sequence[Slot],
     citizen: Citizen,
     now: datetime,
     *,
@@ -164,10 +174,14 @@ def place(
     booked_by: StaffUser | None = None,
     api_key: ApiKey | None = None,
 ) -> Appointment | None:
-    """Insert the appointment for the free ``slot`` with the first clerk in fair order who
-    is still free; None when each was taken a moment ago."""
+    """Insert the appointment for the free slot (``candidates``: the free slots at its
+    instant, one per location) with the first clerk in fair order who is still free, at
+    that clerk's location; None when each was taken a moment ago."""
+    slot = candidates[0]
     blocked_from, blocked_until = blocked_range(slot.start, slot.end, availability.service_rules(service))
     placed: list[Appointment] = []
+    order = places_in_fair_order(candidates, slot.start)
+    location_of = dict(order)
 
     def write(clerk_id: int) -> None:
         # A video appointment's uid also gives its dial-in PIN, which must be nobody else's.
@@ -178,6 +192,7 @@ def place(
                 uid=uid,
                 service_id=service.id,
                 clerk_id=clerk_id,
+                location_id=location_of[clerk_id],
                 start_at=slot.start,
                 end_at=slot.end,
                 blocked_from=blocked_from,
@@ -209,7 +224,6 @@ def place(
         )
         db.session.add(placed[-1])
 
-    order = fair_order(slot.clerk_ids, slot.start)
-    if first_clerk_that_fits(order, (blocked_from, blocked_until), now, write) is None:
+    if first_clerk_that_fits([clerk for clerk, _ in order], (blocked_from, blocked_until), now, write) is None:
         return None
     return placed[-1]

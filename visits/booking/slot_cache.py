@@ -13,12 +13,14 @@ computed once per *generation* and served from memory until something changes:
   ``REDIS_URL`` is set, so every instance sees the others' changes; otherwise in a file
   (``SLOT_CACHE_FILE``, default in the instance folder), shared by the worker processes of
   one host (several hosts need Redis, as the rate limits do). Readers read the token *before* they query.
-* **Entries** live in each process's memory (a small LRU), keyed by service, days and
-  generation. An entry is computed at ``now`` with the horizon widened by its lifetime and
+* **Entries** live in each process's memory (a small LRU), keyed by service, days,
+  location, audience and generation. An entry is computed at ``now`` with the horizon widened by its lifetime and
   filtered at every read by the reader's own ``now`` (minimum notice, horizon), so the
   answer equals a fresh computation at that moment. It is valid until the first hold among
-  its bookings runs out (that frees a slot without any write) and at most
-  ``SLOT_CACHE_SECONDS``, which bounds what a change made outside the app (psql) can cost.
+  its bookings runs out (that frees a slot without any write), for the public until the
+  next release of reserved hours (a reserved slot it could not show yet becomes the
+  public's then, also without a write), and at most ``SLOT_CACHE_SECONDS``, which bounds
+  what a change made outside the app (psql) can cost.
 * A session with uncommitted changes to those tables reads past the cache (it must see
   its own changes). Without Redis or file the cache steps aside and the engine answers.
 
@@ -48,8 +50,19 @@ from sqlalchemy.orm import Session
 
 from visits import settings
 from visits.booking import availability, catalogue, slots
+from visits.booking.availability import ANY, Audience, LocationChoice
 from visits.extensions import db
-from visits.models import Absence, Appointment, ClosingDay, Service, StaffUser, Status, WeeklyHours
+from visits.models import (
+    Absence,
+    Appointment,
+    ClosingDay,
+    Department,
+    Location,
+    Service,
+    StaffUser,
+    Status,
+    WeeklyHours,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +71,15 @@ REDIS_KEY = "visits:slot-generation"
 MAX_ENTRIES = 512
 _CHANGED = "visits.slots_changed"  # key in Session.info: a watched table changed
 # Everything the free slots are computed from.
-_WATCHED_CLASSES = (Appointment, WeeklyHours, Absence, ClosingDay, Service, StaffUser)
+_WATCHED_CLASSES = (Appointment, WeeklyHours, Absence, ClosingDay, Service, StaffUser, Department, Location)
 _WATCHED_TABLES = frozenset(
     {
         "appointment",
         "weekly_hours",
         "absence",
         "closing_day",
+        "department",
+        "location",
         "service",
         "staff_user",
         "clerk_service",
@@ -126,6 +141,8 @@ class ServiceInfo:
     slug: str
     horizon_days: int
     rules: slots.ServiceRules
+    on_site: bool  # availability.is_on_site
+    release: timedelta  # availability.reserved_release
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +254,14 @@ def cache() -> SlotCache:
 
 
 def info_of(service: Service) -> ServiceInfo:
-    return ServiceInfo(service.id, service.slug, service.horizon_days, availability.service_rules(service))
+    return ServiceInfo(
+        service.id,
+        service.slug,
+        service.horizon_days,
+        availability.service_rules(service),
+        availability.is_on_site(service),
+        availability.reserved_release(service),
+    )
 
 
 def active_service_info(slug: str, generation: str | None) -> ServiceInfo | None:
@@ -265,11 +289,13 @@ def listing(
     last_day: date,
     now: datetime,
     *,
+    location: LocationChoice = ANY,
+    audience: Audience = Audience.PUBLIC,
     generation: str | None = None,
     have_generation: bool = False,
 ) -> Listing:
-    """The free slots of ``service`` on the local days first_day..last_day, as
-    ``availability.free_slots`` would compute them at ``now``.
+    """The free slots of ``service`` on the local days first_day..last_day at ``location``
+    for ``audience``, as ``availability.free_slots`` would compute them at ``now``.
 
     Pass ``generation`` (with ``have_generation=True``) when it was read before other
     queries of the same answer (as the API does for the service itself)."""
@@ -277,10 +303,10 @@ def listing(
     the_cache = cache()
     if not have_generation:
         generation = the_cache.generation()
-    key = (generation, "slots", info.id, first_day, last_day)
+    key = (generation, "slots", info.id, first_day, last_day, location, audience)
     entry: _Entry | None = the_cache.get(key) if generation is not None else None
     if entry is None or not entry.computed_at <= now < entry.valid_until:
-        entry = _compute(info, first_day, last_day, now, the_cache.lifetime)
+        entry = _compute(info, first_day, last_day, now, the_cache.lifetime, location, audience)
         if generation is not None:
             the_cache.put(key, entry)
     lo = bisect_left(entry.starts, now + entry.min_notice)
@@ -288,17 +314,22 @@ def listing(
     return Listing(entry, lo, hi)
 
 
-def free_slots(service: Service, first_day: date, last_day: date, now: datetime) -> list[slots.Slot]:
-    return list(listing(service, first_day, last_day, now).slots)
+def free_slots(
+    service: Service, first_day: date, last_day: date, now: datetime, *, location: LocationChoice = ANY
+) -> list[slots.Slot]:
+    """The public's free slots (the cache serves public listings; staff pages ask the engine)."""
+    return list(listing(service, first_day, last_day, now, location=location).slots)
 
 
-def next_free_slot(service: Service, after_day: date, now: datetime) -> slots.Slot | None:
+def next_free_slot(
+    service: Service, after_day: date, now: datetime, *, location: LocationChoice = ANY
+) -> slots.Slot | None:
     """The first free slot on or after ``after_day``, within the service's horizon."""
     last = (now + timedelta(days=service.horizon_days)).astimezone(availability.zone()).date()
     day = after_day
     while day <= last:
         chunk_end = min(day + timedelta(days=13), last)
-        found = listing(service, day, chunk_end, now).slots
+        found = listing(service, day, chunk_end, now, location=location).slots
         if found:
             return found[0]
         day = chunk_end + timedelta(days=1)
@@ -306,15 +337,32 @@ def next_free_slot(service: Service, after_day: date, now: datetime) -> slots.Sl
 
 
 def _compute(
-    info: ServiceInfo, first_day: date, last_day: date, now: datetime, lifetime: timedelta
+    info: ServiceInfo,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    lifetime: timedelta,
+    location: LocationChoice,
+    audience: Audience,
 ) -> _Entry:
     rules = info.rules
     ids = availability.bookable_clerk_ids(info.id)
     span_start, span_end = availability._local_range_utc(first_day, last_day)
     # widened: a read up to ``lifetime`` later may see slots this far out
     wide = dataclasses.replace(rules, horizon=rules.horizon + lifetime)
-    found = availability.free_slots(info, first_day, last_day, now, clerk_ids=ids, rules=wide)
+
+    def compute(for_whom: Audience) -> list[slots.Slot]:
+        return availability.free_slots(
+            info, first_day, last_day, now, location=location, audience=for_whom,
+            clerk_ids=ids, rules=wide, on_site=info.on_site, release=info.release,
+        )
+
+    found = compute(audience)
     valid_until = now + lifetime
+    if audience == Audience.PUBLIC and availability.has_reserved_hours(ids):
+        next_release = _next_release(compute(Audience.STAFF), now + info.release, info.release)
+        if next_release is not None and next_release < valid_until:
+            valid_until = next_release  # that reserved slot is the public's from then on
     if ids:
         next_expiry = db.session.scalar(
             select(func.min(Appointment.hold_expires_at)).where(
@@ -337,6 +385,12 @@ def _compute(
         min_notice=rules.min_notice,
         horizon=rules.horizon,
     )
+
+
+def _next_release(staff_slots: list[slots.Slot], hidden_after: datetime, release: timedelta) -> datetime | None:
+    """When the first reserved slot the public cannot have yet becomes theirs."""
+    hidden = [slot.start for slot in staff_slots if slot.reserved and slot.start > hidden_after]
+    return min(hidden) - release if hidden else None
 
 
 # -- noticing changes ----------------------------------------------------------------------

@@ -26,6 +26,16 @@ The grid: a slot takes a clerk's time from ``start - buffer_before`` to ``end +
 buffer_after`` (its blocked range). Slots of one window lie back to back from the window's
 start, one blocked range after the other, so bookings pack without gaps. Bookings and
 absences hide slots but never shift the grid: citizens see the same times every day.
+
+Where, and for whom: each rule names the location its hours are worked at (None: hours
+without a location, for video and phone only) and whether they are *reserved* (kept for
+bookings by staff and the phone centre). An on-site listing uses only hours at a location
+(one given location, or any) and each slot names its location; slots of two locations at
+the same instant are two Slots. Any other listing uses every rule and its slots name no
+location. Hours of one location and kind (reserved or not) make a clerk's windows of their
+own, each with its own grid. A closing (a closing day of a location) closes only the hours
+at that location. A slot whose clerks all come from reserved hours is ``reserved``; for the
+public (``reserved_hidden_after`` given) reserved hours offer only starts up to that moment.
 """
 
 from __future__ import annotations
@@ -33,13 +43,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Container, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from visits.booking.wallclock import first_moment_showing
 
-__all__ = ["Interval", "ServiceRules", "Slot", "WeeklyRule", "blocked_range", "free_slots"]
+__all__ = ["Closing", "Interval", "ServiceRules", "Slot", "WeeklyRule", "blocked_range", "free_slots"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -57,6 +67,8 @@ class WeeklyRule:
     valid_from: date | None = None  # inclusive, None = open
     valid_until: date | None = None  # inclusive, None = open
     service_ids: frozenset[int] | None = None  # None = every service; else only these
+    location_id: int | None = None  # where the hours are worked; None = no location (video/phone only)
+    reserved: bool = False  # kept for bookings by staff and the phone centre
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +76,16 @@ class Interval:
     """Time a clerk is not available: half-open [start, end), aware datetimes in any zone."""
 
     clerk_id: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """A location closed (a closing day, or part of one): half-open [start, end), aware.
+    It closes the hours worked at that location, not a clerk's hours without a location."""
+
+    location_id: int
     start: datetime
     end: datetime
 
@@ -87,6 +109,8 @@ class Slot:
     start: datetime  # aware, UTC
     end: datetime  # start + duration, UTC
     clerk_ids: tuple[int, ...]  # every clerk free for exactly this slot, ascending
+    location_id: int | None = None  # where (on-site listings); None: no location
+    reserved: bool = False  # every clerk of it is free only in reserved hours
 
 
 def blocked_range(start: datetime, end: datetime, service: ServiceRules) -> tuple[datetime, datetime]:
@@ -108,6 +132,11 @@ def free_slots(
     last_day: date,
     now: datetime,
     tz: ZoneInfo,
+    *,
+    on_site: bool = False,
+    location_id: int | None = None,
+    closings: Iterable[Closing] = (),
+    reserved_hidden_after: datetime | None = None,
 ) -> list[Slot]:
     """The free slots of ``service`` on the local days ``first_day``..``last_day``.
 
@@ -116,37 +145,109 @@ def free_slots(
     for other services. A slot is offered when its whole blocked range lies in one of the
     clerk's windows, touches no absence or booking, and it starts no earlier than
     ``now + min_notice`` and no later than ``now + horizon``. Slots of several clerks at the
-    same instant become one Slot naming all of them. The result does not depend on the
+    same instant (and place) become one Slot naming all of them. The result does not depend on the
     order of the inputs; every input may be a one-shot iterator. Wall times on the days the
-    clocks change are read as the module docstring says; naive datetimes are refused."""
+    clocks change are read as the module docstring says; naive datetimes are refused.
+
+    ``on_site``: only hours at a location count (``location_id``, or any when None), and
+    each slot names its location. ``closings`` close the hours at their location.
+    ``reserved_hidden_after`` (the public's view): reserved hours offer no start after it."""
     grid = _Grid.of(service, now)
     days = _working_days(first_day, last_day, holidays, grid, tz)
     clerks = sorted(set(clerk_ids))
     listed = set(clerks)
-    weeks = _weeks_by_clerk(rules, listed, service.id)
+    places = _rules_by_place(rules, on_site, location_id)
     blocked = _blocked_by_clerk((absences, booked), listed)
+    closed = _closed_by_location(closings, {location for location, _ in places})
+    reserved_grid = grid
+    if reserved_hidden_after is not None:
+        reserved_grid = replace(grid, latest=min(grid.latest, _instant(reserved_hidden_after)))
 
-    free_at: defaultdict[int, list[int]] = defaultdict(list)
+    # (listed location, reserved) -> start -> clerks; how many groups of hours fed each
+    found: dict[tuple[int | None, bool], defaultdict[int, list[int]]] = {}
+    fed: defaultdict[tuple[int | None, bool], int] = defaultdict(int)
     windows_of: dict[_Week, list[tuple[int, int]]] = {}  # most clerks share their hours
     wall = _WallClock(tz)
-    for clerk in clerks:  # ascending, so every slot lists its clerks in order
-        week = weeks.get(clerk)
-        if week is None:
+    for (location, reserved), place_rules in places.items():
+        weeks = _weeks_by_clerk(place_rules, listed, service.id)
+        if not weeks:
             continue
-        windows = windows_of.get(week)
-        if windows is None:
-            windows = windows_of[week] = _windows(week, days, wall)
-        starts, ends = blocked.get(clerk, _NOTHING_BLOCKED)
-        for window_start, window_end in windows:
-            for starts_in_piece in grid.free_starts(window_start, window_end, starts, ends):
-                for start in starts_in_piece:
-                    free_at[start].append(clerk)
+        place = (location if on_site else None, reserved)
+        free_at = found.setdefault(place, defaultdict(list))
+        fed[place] += 1
+        its_grid = reserved_grid if reserved else grid
+        closed_here = closed.get(location) if location is not None else None
+        for clerk in clerks:  # ascending, so every slot lists its clerks in order
+            week = weeks.get(clerk)
+            if week is None:
+                continue
+            windows = windows_of.get(week)
+            if windows is None:
+                windows = windows_of[week] = _windows(week, days, wall)
+            starts, ends = blocked.get(clerk, _NOTHING_BLOCKED)
+            if closed_here:
+                starts, ends = _merged([*zip(starts, ends, strict=True), *closed_here])
+            for window_start, window_end in windows:
+                for starts_in_piece in its_grid.free_starts(window_start, window_end, starts, ends):
+                    for start in starts_in_piece:
+                        free_at[start].append(clerk)
 
-    duration = grid.duration
+    duration = timedelta(microseconds=grid.duration)
+    if len(found) == 1 and max(fed.values()) == 1:  # the usual office: one kind of hours, one place
+        ((location, reserved), free_at), = found.items()
+        return [
+            Slot(begin, begin + duration, tuple(free_at[start]), location, reserved)
+            for start in sorted(free_at)
+            for begin in (_EPOCH + timedelta(microseconds=start),)
+        ]
+    clerks_at: dict[tuple[int, int | None], set[int]] = {}
+    open_at: set[tuple[int, int | None]] = set()  # instants and places a clerk has unreserved
+    for (location, reserved), free_at in found.items():
+        for start, ids in free_at.items():
+            key = (start, location)
+            clerks_at.setdefault(key, set()).update(ids)
+            if not reserved:
+                open_at.add(key)
     return [
-        Slot(_datetime(start), _datetime(start + duration), tuple(free_at[start]))
-        for start in sorted(free_at)
+        Slot(begin, begin + duration, tuple(sorted(clerks_at[key])), key[1], key not in open_at)
+        for key in sorted(clerks_at, key=_time_then_place)
+        for begin in (_datetime(key[0]),)
     ]
+
+
+def _time_then_place(key: tuple[int, int | None]) -> tuple[int, int]:
+    """Slots by time; at one instant the slot without a location first, then by location."""
+    start, location = key
+    return start, -1 if location is None else location
+
+
+def _rules_by_place(
+    rules: Iterable[WeeklyRule], on_site: bool, location_id: int | None
+) -> dict[tuple[int | None, bool], list[WeeklyRule]]:
+    """The rules a listing uses, per (location, reserved): on site only hours at a location
+    (``location_id``, or any), otherwise all of them."""
+    rules = rules if isinstance(rules, list) else list(rules)
+    kinds = {(rule.location_id, rule.reserved) for rule in rules}
+    if len(kinds) == 1:  # the usual office: all hours alike, no second pass
+        ((location, reserved),) = kinds
+        if not on_site or (location is not None and location_id in (None, location)):
+            return {(location, reserved): rules}
+        return {}
+    places: dict[tuple[int | None, bool], list[WeeklyRule]] = {}
+    for rule in rules:
+        if on_site and (rule.location_id is None or location_id not in (None, rule.location_id)):
+            continue
+        places.setdefault((rule.location_id, rule.reserved), []).append(rule)
+    return places
+
+
+def _closed_by_location(closings: Iterable[Closing], locations: set[int | None]) -> dict[int, list[tuple[int, int]]]:
+    """The closings of the locations in use, as instants."""
+    found: dict[int, list[tuple[int, int]]] = {}
+    for closing in closings:
+        if closing.location_id in locations:
+            found.setdefault(closing.location_id, []).append((_instant(closing.start), _instant(closing.end)))
+    return found
 
 
 @dataclass(frozen=True, slots=True)

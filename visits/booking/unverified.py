@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from visits.booking import operations
+from visits.booking.availability import ANY, LocationChoice
 from visits.core.citizen import Citizen
 from visits.extensions import transaction
 from visits.mail import compose as mail
@@ -35,11 +36,12 @@ def request_hold(
     now: datetime,
     via: str,
     own_hold: int | None = None,
+    location: LocationChoice = ANY,
 ) -> Appointment | None:
     """The new hold, or None when nothing new was held (a repeat, or a refusal that only
     the address may hear of: the mail to it is queued)."""
     try:
-        result = operations.hold(service, start, citizen, now=now, via=via, own_hold=own_hold)
+        result = operations.hold(service, start, citizen, now=now, via=via, own_hold=own_hold, location=location)
     except (operations.AlreadyBookedAtThisTime, operations.LimitReached, operations.BookingPaused) as refusal:
         cleaned = operations.clean_citizen(citizen, need_email=True)
         with transaction():

@@ -103,10 +103,10 @@ def free_slots_by_day(
     service: Service, first_day: date, last_day: date, now: datetime
 ) -> list[tuple[date, list[Slot]]]:
     """The free slots of ``service`` on the local days first_day..last_day, grouped by local
-    day (days without one left out): what a clerk offers a caller."""
+    day (days without one left out): what a clerk offers a caller, reserved hours included."""
     tz = availability.zone()
     by_day: dict[date, list] = {}
-    for slot in availability.free_slots(service, first_day, last_day, now):
+    for slot in availability.free_slots(service, first_day, last_day, now, audience=availability.Audience.STAFF):
         by_day.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
     return sorted(by_day.items())
 
@@ -131,7 +131,14 @@ def preview(
         day += timedelta(days=1)
     offered = [s for s in sorted(clerk.services, key=lambda s: s.name_de) if s.active]
     questions = [
-        availability.SlotQuestion(availability.service_rules(s), first_day, last_day, (clerk.id,)) for s in offered
+        availability.SlotQuestion(
+            availability.service_rules(s), first_day, last_day, (clerk.id,),
+            on_site=availability.is_on_site(s),
+            reserved_hidden_after=availability.reserved_hidden_after(
+                availability.reserved_release(s), now, availability.Audience.PUBLIC
+            ),
+        )
+        for s in offered
     ]
     for service, found in zip(offered, availability.free_slots_of_many(questions, now), strict=True):
         by_day: dict[date, list[datetime]] = {}

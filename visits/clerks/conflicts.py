@@ -73,16 +73,10 @@ def _covered_by_hours(appointment: Appointment, rules: list[WeeklyHours], tz) ->
     return any(start <= appointment.start_at and appointment.end_at <= end for start, end in joined)
 
 
-def _held_at(appointment: Appointment) -> int | None:
-    """The location an appointment brings the citizen to: on-site services only."""
-    service = appointment.service
-    return None if service.video else service.location_id
-
-
 def _closings(appointments: list[Appointment], tz) -> dict[int, list[tuple[ClosingDay, datetime, datetime]]]:
     """The closing days, with their instants, of the locations the appointments are held at,
     by location, in one query."""
-    locations = {_held_at(a) for a in appointments} - {None}
+    locations = {a.location_id for a in appointments} - {None}
     if not locations:
         return {}
     first = appointments[0].start_at.astimezone(tz).date() - timedelta(days=1)
@@ -153,7 +147,7 @@ def stranded_appointments(
         outside = not _covered_by_hours(appointment, rules, tz)
         closed = tuple(
             closing
-            for closing, start, end in closings.get(_held_at(appointment), ())
+            for closing, start, end in closings.get(appointment.location_id, ())
             if start < appointment.end_at and end > appointment.start_at
         )
         if outside or hits or holiday or closed:
@@ -225,7 +219,14 @@ def free_colleagues_of(appointments: list[Appointment], now: datetime) -> dict[i
         if ids:
             day = appointment.start_at.astimezone(tz).date()
             asked.append(appointment)
-            questions.append(availability.SlotQuestion(_handover_rules(appointment, now), day, day, ids))
+            # An on-site appointment stays at its location; staff may hand over into reserved hours.
+            at = appointment.location_id
+            questions.append(
+                availability.SlotQuestion(
+                    _handover_rules(appointment, now), day, day, ids,
+                    on_site=at is not None, location=availability.ANY if at is None else at,
+                )
+            )
     free_ids: dict[int, tuple[int, ...]] = {}
     for appointment, found in zip(asked, availability.free_slots_of_many(questions, now), strict=True):
         free_ids[appointment.id] = next((s.clerk_ids for s in found if s.start == appointment.start_at), ())

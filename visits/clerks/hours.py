@@ -1,6 +1,7 @@
 """A clerk's weekly hours: the intervals they work each weekday, for some or all of the
-services they offer. Saving hours never moves an appointment; ``conflicts`` lists the ones
-a change leaves outside them."""
+services they offer, at a location (or none: video and phone only), perhaps reserved for
+bookings by staff and the phone centre. Saving hours never moves an appointment;
+``conflicts`` lists the ones a change leaves outside them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from visits.clerks.errors import StaffingError
 from visits.core import audit
 from visits.extensions import db, transaction
-from visits.models import Service, StaffUser, WeeklyHours
+from visits.models import Location, Service, StaffUser, WeeklyHours
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class HoursSpec:
     valid_from: date | None = None
     valid_until: date | None = None
     service_ids: frozenset[int] = frozenset()  # empty: every service the clerk offers
+    location_id: int | None = None  # where they are worked; None: video and phone only
+    reserved: bool = False  # for bookings by staff and the phone centre
 
 
 def _checked(clerk: StaffUser, spec: HoursSpec) -> list[Service]:
@@ -38,6 +41,8 @@ def _checked(clerk: StaffUser, spec: HoursSpec) -> list[Service]:
     offered = {s.id: s for s in clerk.services}
     if not spec.service_ids <= offered.keys():
         raise StaffingError("service_not_offered", "services")
+    if spec.location_id is not None and db.session.get(Location, spec.location_id) is None:
+        raise StaffingError("location_unknown", "location")
     return [offered[i] for i in sorted(spec.service_ids)]
 
 
@@ -49,6 +54,8 @@ def _hours_details(hours: WeeklyHours) -> dict:
         "valid_from": hours.valid_from.isoformat() if hours.valid_from else None,
         "valid_until": hours.valid_until.isoformat() if hours.valid_until else None,
         "services": ",".join(str(s.id) for s in hours.services),
+        "location_id": hours.location_id,
+        "reserved": hours.reserved,
     }
 
 
@@ -57,7 +64,7 @@ def weekly_hours_of(clerk: StaffUser) -> list[WeeklyHours]:
         db.session.scalars(
             select(WeeklyHours)
             .where(WeeklyHours.clerk_id == clerk.id)
-            .options(selectinload(WeeklyHours.services))
+            .options(selectinload(WeeklyHours.services), selectinload(WeeklyHours.location))
             .order_by(WeeklyHours.weekday, WeeklyHours.start_time, WeeklyHours.id)
         )
     )
@@ -67,6 +74,27 @@ def own_weekly_hours(clerk: StaffUser, hours_id: int) -> WeeklyHours | None:
     """The interval if it is this clerk's (None for another's, so ids reveal nothing)."""
     hours = db.session.get(WeeklyHours, hours_id)
     return hours if hours is not None and hours.clerk_id == clerk.id else None
+
+
+def locations() -> list[Location]:
+    """Where hours may be worked, by name."""
+    return list(db.session.scalars(select(Location).order_by(Location.name_de)))
+
+
+def usual_location(clerk: StaffUser) -> Location | None:
+    """Where new hours are worked unless the clerk says otherwise: where their last hours
+    are, else the first location of their department."""
+    last = db.session.scalar(
+        select(WeeklyHours.location_id)
+        .where(WeeklyHours.clerk_id == clerk.id, WeeklyHours.location_id.is_not(None))
+        .order_by(WeeklyHours.id.desc())
+        .limit(1)
+    )
+    if last is not None:
+        return db.session.get(Location, last)
+    return db.session.scalar(
+        select(Location).where(Location.department_id == clerk.department_id).order_by(Location.name_de).limit(1)
+    )
 
 
 def offered_services(clerk: StaffUser) -> list[Service]:
@@ -85,6 +113,8 @@ def add_weekly_hours(clerk: StaffUser, spec: HoursSpec, *, by: StaffUser, now: d
             valid_from=spec.valid_from,
             valid_until=spec.valid_until,
             services=services,
+            location_id=spec.location_id,
+            reserved=spec.reserved,
         )
         db.session.add(hours)
         db.session.flush()
@@ -100,6 +130,7 @@ def update_weekly_hours(hours: WeeklyHours, spec: HoursSpec, *, by: StaffUser, n
         hours.start_time, hours.end_time = spec.start, spec.end
         hours.valid_from, hours.valid_until = spec.valid_from, spec.valid_until
         hours.services = services
+        hours.location_id, hours.reserved = spec.location_id, spec.reserved
         audit.record(
             "hours.changed",
             at=now,

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     Time,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -196,8 +197,14 @@ class WeeklyHours(db.Model):
     end_time: Mapped[time] = mapped_column(Time)
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
+    # Where the hours are worked; None: no location, for video and phone appointments only.
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
+    # Kept for bookings by staff and the phone centre; the public gets them only a while
+    # before they start (Department.reserved_release_hours).
+    reserved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     clerk: Mapped[StaffUser] = relationship(back_populates="weekly_hours")
+    location: Mapped[Location | None] = relationship()
     # Empty means: every service the clerk offers.
     services: Mapped[list[Service]] = relationship(secondary=weekly_hours_service)
 
@@ -237,6 +244,8 @@ class Appointment(db.Model):
     uid: Mapped[str] = mapped_column(String(80), unique=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
     clerk_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    # Where an on-site appointment is held (the location of its slot); None for video and phone.
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     blocked_from: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -285,6 +294,7 @@ class Appointment(db.Model):
     service: Mapped[Service] = relationship()
     clerk: Mapped[StaffUser] = relationship(foreign_keys=[clerk_id])
     booked_by: Mapped[StaffUser | None] = relationship(foreign_keys=[booked_by_id])
+    location: Mapped[Location | None] = relationship()
 
     __table_args__ = (
         CheckConstraint("end_at > start_at", name="ends_after_start"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Index, String, Text, Time
+from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from visits.extensions import db
@@ -24,6 +24,9 @@ class Department(db.Model):
     name_de: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Reserved hours (for staff and the phone centre) are offered to the public this many
+    # hours before they start.
+    reserved_release_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
 
     locations: Mapped[list[Location]] = relationship(back_populates="department", order_by="Location.name_de")
 

@@ -85,7 +85,10 @@ def seed_demo(*, now: datetime) -> list[tuple[str, str, str]]:
             if clerk is None:
                 clerk = create_user(email, name, password, Role.CLERK, now=now)
                 clerk.services = services
-                clerk.weekly_hours = [WeeklyHours(weekday=d, start_time=s, end_time=e) for d, s, e in HOURS]
+                at = places.default_location().id  # on-site services need hours at a location
+                clerk.weekly_hours = [
+                    WeeklyHours(weekday=d, start_time=s, end_time=e, location_id=at) for d, s, e in HOURS
+                ]
             credentials.append(("clerk", email, password))
         email, name, password = ADMIN
         if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:

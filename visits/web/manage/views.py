@@ -26,7 +26,14 @@ from visits.extensions import limiter
 from visits.models import Appointment, Status
 from visits.video import dial_in
 from visits.web.public.forms import ActionForm, GuestForm, RescheduleForm
-from visits.web.public.views import local_date, local_when, page_language, parse_start, week_of_slots
+from visits.web.public.views import (
+    local_date,
+    local_when,
+    page_language,
+    parse_location,
+    parse_start,
+    week_of_slots,
+)
 
 bp = Blueprint("manage", __name__)
 
@@ -150,7 +157,7 @@ def reschedule(token: str):
         return _picker(appointment, now, form, request.form.get("week"), status=422)
     week = start.astimezone(availability.zone()).date().isoformat()
     try:
-        booking.reschedule(appointment, start, now=now)
+        booking.reschedule(appointment, start, now=now, location=parse_location(form.start.data))
     except booking.NotChangeable:
         flash(_("This appointment can no longer be changed."), "error")
         return redirect(url_for("manage.show", token=token), code=303)

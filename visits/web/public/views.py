@@ -28,10 +28,11 @@ from sqlalchemy import func, or_, select
 from visits import settings
 from visits.booking import availability, catalogue, slot_cache, unverified
 from visits.booking import operations as booking
+from visits.booking.availability import LocationChoice
 from visits.booking.slots import Slot
 from visits.core import clock
 from visits.extensions import db, limiter, retry_after
-from visits.models import Service
+from visits.models import Location, Service
 from visits.web.public.forms import DetailsForm
 
 bp = Blueprint("public", __name__)
@@ -70,8 +71,23 @@ def slot_value(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def choice_value(slot: Slot, place: Location | None) -> str:
+    """A chosen slot as it travels in forms and links: its start, and "@" its location's slug
+    when it is held at one (two locations may offer the same time)."""
+    value = slot_value(slot.start)
+    return f"{value}@{place.slug}" if place is not None else value
+
+
+def parse_location(value: str | None) -> LocationChoice:
+    """The location of a chosen slot (``choice_value``): ANY when it names none, or none
+    that exists (the booking then takes the time at any location)."""
+    _start, _at, slug = (value or "").partition("@")
+    return availability.location_choice(slug[:80]) or availability.ANY
+
+
 def parse_start(value: str | None) -> datetime | None:
     """The start a form or link sent, as an aware UTC instant; None for anything else."""
+    value = (value or "").partition("@")[0]
     if not value or len(value) > 40:
         return None
     try:
@@ -89,10 +105,11 @@ def monday_of(day: date) -> date:
 
 @dataclass(frozen=True)
 class SlotChoice:
-    value: str  # ISO UTC
+    value: str  # ISO UTC, "@" and the location's slug for a slot at a location
     time: str  # "09:00 Uhr"
-    when: str  # "Montag, 30. November 2026, 09:00 Uhr" (the full accessible label)
+    when: str  # "Montag, 30. November 2026, 09:00 Uhr" (the full accessible label, with the place)
     id: str
+    place: str = ""  # the location's name, for a slot at a location
 
 
 @dataclass(frozen=True)
@@ -112,15 +129,20 @@ class Week:
     next: date | None
     next_free: str | None  # when nothing is free this week: the next free slot, formatted
     next_free_week: date | None
+    location: str = availability.ANY  # the location filter: a slug or "any"
+    locations: tuple[tuple[str, str], ...] = ()  # (slug, name) to filter by; empty: no filter
 
 
-def _choice(slot: Slot) -> SlotChoice:
-    value = slot_value(slot.start)
+def _choice(slot: Slot, place: Location | None) -> SlotChoice:
+    value = choice_value(slot, place)
+    name = place.name(page_language()) if place is not None else ""
+    when = local_when(slot.start)
     return SlotChoice(
         value=value,
         time=local_time(slot.start),
-        when=local_when(slot.start),
-        id="slot-" + value.replace(":", "").replace("-", ""),
+        when=_("%(when)s, %(place)s", when=when, place=name) if name else when,
+        id="slot-" + value.replace(":", "").replace("-", "").replace("@", "-"),
+        place=name,
     )
 
 
@@ -131,9 +153,12 @@ def week_of_slots(
     *,
     ignore_appointment: int | None = None,
     exclude: datetime | None = None,
+    location: str | None = None,
 ) -> Week:
     """The week ``asked`` (any day of it, YYYY-MM-DD; default: this week) of free slots,
-    kept between this week and the last week of the service's booking horizon.
+    kept between this week and the last week of the service's booking horizon; at the
+    location ``location`` (a slug; default or unknown: any location), sorted by time, each
+    slot naming its location.
 
     Rescheduling passes its own appointment as ``ignore_appointment`` (its buffers must not
     hide the slots next to it) and its current time as ``exclude`` (no move to itself)."""
@@ -146,21 +171,24 @@ def week_of_slots(
         monday = first
     monday = min(max(monday, first), last)
     sunday = monday + timedelta(days=6)
+    where = availability.location_choice(location) or availability.ANY
     if ignore_appointment is None:  # the common case: from the cache (visits/booking/slot_cache.py)
-        found = slot_cache.free_slots(service, monday, sunday, now)
+        found = slot_cache.free_slots(service, monday, sunday, now, location=where)
     else:
         found = availability.free_slots(
-            service, monday, sunday, now, ignore_appointment=ignore_appointment
+            service, monday, sunday, now, location=where, ignore_appointment=ignore_appointment
         )
+    places = availability.locations_by_id(slot.location_id for slot in found)
     by_day: dict[date, list[SlotChoice]] = {}
     for slot in found:
         if slot.start == exclude:
             continue
-        by_day.setdefault(slot.start.astimezone(tz).date(), []).append(_choice(slot))
+        choice = _choice(slot, places.get(slot.location_id) if slot.location_id is not None else None)
+        by_day.setdefault(slot.start.astimezone(tz).date(), []).append(choice)
     days = [DayOfSlots(local_date(day), choices) for day, choices in sorted(by_day.items())]
     next_free = next_free_week = None
     if not days:
-        upcoming = slot_cache.next_free_slot(service, sunday + timedelta(days=1), now)
+        upcoming = slot_cache.next_free_slot(service, sunday + timedelta(days=1), now, location=where)
         if upcoming is not None:
             next_free = local_when(upcoming.start)
             next_free_week = monday_of(upcoming.start.astimezone(tz).date())
@@ -172,7 +200,19 @@ def week_of_slots(
         next=monday + timedelta(days=7) if monday < last else None,
         next_free=next_free,
         next_free_week=next_free_week,
+        location=location if where != availability.ANY and location else availability.ANY,
+        locations=_location_filter(service),
     )
+
+
+def _location_filter(service: Service) -> tuple[tuple[str, str], ...]:
+    """The locations where an on-site service is held, to filter by (none for two or fewer
+    choices: one location and "any" say the same)."""
+    if not availability.is_on_site(service):
+        return ()
+    language = page_language()
+    found = tuple((place.slug, place.name(language)) for place in availability.on_site_locations(service))
+    return found if len(found) > 1 else ()
 
 
 def _active_service(slug: str) -> Service:
@@ -206,7 +246,7 @@ def index():
 def service(slug: str):
     """The slot picker: free slots of one week, one fieldset per day, radio buttons."""
     service = _active_service(slug)
-    week = week_of_slots(service, request.args.get("week"), clock.now())
+    week = week_of_slots(service, request.args.get("week"), clock.now(), location=request.args.get("location"))
     return render_template("public/service.html", service=service, week=week)
 
 
@@ -217,10 +257,11 @@ def details(slug: str):
     service = _active_service(slug)
     now = clock.now()
     if request.method == "GET":
-        start = parse_start(request.args.get("start"))
-        if start is None or availability.slot_at(service, start, now) is None:
+        chosen = request.args.get("start")
+        start = parse_start(chosen)
+        if start is None or availability.slot_at(service, start, now, location=parse_location(chosen)) is None:
             return _slot_gone(service, start)
-        form = DetailsForm(start=slot_value(start), language=page_language())
+        form = DetailsForm(start=chosen, language=page_language())
         return _details_page(service, form, start)
 
     form = DetailsForm()
@@ -239,7 +280,13 @@ def details(slug: str):
     own_hold = session.get(SESSION_HOLD)
     try:
         held = unverified.request_hold(
-            service, start, citizen, now=now, via="web", own_hold=own_hold if isinstance(own_hold, int) else None
+            service,
+            start,
+            citizen,
+            now=now,
+            via="web",
+            own_hold=own_hold if isinstance(own_hold, int) else None,
+            location=parse_location(form.start.data),
         )
     except booking.SlotUnavailable:
         problem = _("Sorry, this time has just been taken by someone else. Please choose another time.")
@@ -329,12 +376,15 @@ def _details_page(
     status: int = 200,
 ):
     tz = availability.zone()
+    at = parse_location(form.start.data)
+    place = availability.locations_by_id([at]).get(at) if at != availability.ANY else None
     return (
         render_template(
             "public/details.html",
             service=service,
             form=form,
             when=local_when(start),
+            place=place.name(page_language()) if place is not None else None,
             week=start.astimezone(tz).date().isoformat(),
             problem=problem,
             slot_gone=slot_gone,

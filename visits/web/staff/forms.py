@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     PasswordField,
@@ -128,6 +129,9 @@ class HoursForm(FlaskForm):
     valid_from = LocalDateField(_l("Valid from (optional)"), validators=[Optional()])
     valid_until = LocalDateField(_l("Valid until (optional)"), validators=[Optional()])
     services = MultiCheckboxField(_l("Services offered in these hours"), coerce=int, validators=[Optional()])
+    # "" is "no location"; the choices are set per request (every location).
+    location = SelectField(_l("Location"), validators=[Optional()])
+    reserved = BooleanField(_l("Reserved for bookings by staff and the phone centre"))
 
 
 class AbsenceForm(FlaskForm):

@@ -29,10 +29,17 @@ def _hours_form(clerk: StaffUser, obj: WeeklyHours | None = None) -> forms.Hours
             valid_from=obj.valid_from,
             valid_until=obj.valid_until,
             services=[s.id for s in obj.services],
+            location=str(obj.location_id or ""),
+            reserved=obj.reserved,
         )
     else:
-        form = forms.HoursForm()
+        usual = clerk_hours.usual_location(clerk)
+        form = forms.HoursForm(location=str(usual.id) if usual is not None else "")
     form.services.choices = forms.choices((s.id, s.name(lang())) for s in clerk_hours.offered_services(clerk))
+    form.location.choices = [
+        ("", gettext("No location (video and phone only)")),
+        *((str(place.id), place.name(lang())) for place in clerk_hours.locations()),
+    ]
     return form
 
 
@@ -44,6 +51,8 @@ def _spec(form: forms.HoursForm) -> clerk_hours.HoursSpec:
         valid_from=form.valid_from.data,
         valid_until=form.valid_until.data,
         service_ids=frozenset(form.services.data or ()),
+        location_id=int(form.location.data) if form.location.data else None,
+        reserved=bool(form.reserved.data),
     )
 
 

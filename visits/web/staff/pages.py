@@ -33,6 +33,7 @@ STAFFING_MESSAGES = {
     "end_before_start": _l("The end must be after the start."),
     "valid_until_before_from": _l("“Valid until” must not be before “valid from”."),
     "service_not_offered": _l("Choose only services you offer."),
+    "location_unknown": _l("Choose a location from the list."),
     "times_required": _l("For an absence of some hours, enter both times."),
     "wrong_password": _l("The current password is not correct."),
     "password_too_short": _l("The new password is too short."),

@@ -1,5 +1,6 @@
-"""Booking for a caller on the phone: choose a service and a week, pick a free time, enter
-the caller's details; the appointment is confirmed at once."""
+"""Booking for a caller on the phone: choose a service and a week, pick a free time (at a
+location, for on-site services; reserved hours included), enter the caller's details; the
+appointment is confirmed at once."""
 
 from __future__ import annotations
 
@@ -8,19 +9,29 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from visits.booking import availability
 from visits.booking import operations as booking
+from visits.booking.availability import LocationChoice
+from visits.booking.slots import Slot
 from visits.clerks import agenda as clerk_agenda
 from visits.core import clock
 from visits.web.staff import bp, forms
 from visits.web.staff.pages import booking_message, lang, me, parse_day, staff_datetime
 
 
-def _start(value: str) -> datetime:
-    """The chosen start (an aware ISO instant, as the page offers them)."""
-    start = datetime.fromisoformat(value)
+def _value(slot: Slot) -> str:
+    """A slot as the page offers it: its start (aware ISO), and "@" its location's id."""
+    start = slot.start.isoformat()
+    return start if slot.location_id is None else f"{start}@{slot.location_id}"
+
+
+def _chosen(value: str) -> tuple[datetime, LocationChoice]:
+    """The chosen start and location (``_value``)."""
+    start_text, _at, location = value.partition("@")
+    start = datetime.fromisoformat(start_text)
     if start.tzinfo is None:
         raise ValueError(value)
-    return start
+    return start, int(location) if location else availability.ANY
 
 
 def _citizen(form: forms.PhoneBookingForm) -> booking.Citizen:
@@ -66,16 +77,17 @@ def phone_booking():
     by_day = []
     if service is not None:
         by_day = clerk_agenda.free_slots_by_day(service, week, week + timedelta(days=6), now)
-        form.start.choices = forms.choices(
-            (s.start.isoformat(), s.start.isoformat()) for _, slots in by_day for s in slots
-        )
+        form.start.choices = forms.choices((_value(s), _value(s)) for _, slots in by_day for s in slots)
     status = 200
     if request.method == "POST":
         if service is None:
             abort(400)
         if form.validate_on_submit():
             try:
-                appointment = booking.book_for_caller(service, _start(form.start.data), _citizen(form), clerk=me(), now=now)
+                start, location = _chosen(form.start.data)
+                appointment = booking.book_for_caller(
+                    service, start, _citizen(form), clerk=me(), now=now, location=location
+                )
             except booking.InvalidCitizen as error:
                 _show_caller_refusal(form, error)
             except booking.BookingError as error:
@@ -94,5 +106,7 @@ def phone_booking():
         previous=week - timedelta(days=7),
         following=week + timedelta(days=7),
         by_day=by_day,
+        value_of=_value,
+        places=availability.locations_by_id(s.location_id for _, slots in by_day for s in slots),
         form=form,
     ), status
