@@ -13,9 +13,8 @@ from it once, here, so reminders and the conflicts page answer as before.
 """
 from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002'

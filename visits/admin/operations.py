@@ -23,7 +23,17 @@ from visits.core.refusals import Refused
 from visits.core.slugs import SLUG_PATTERN as SLUG_PATTERN  # the admin form shows it
 from visits.core.slugs import is_slug
 from visits.extensions import db, transaction
-from visits.models import Appointment, AuditEvent, Location, OutboxMessage, Role, Service, StaffUser, Status
+from visits.models import (
+    Appointment,
+    AuditEvent,
+    Location,
+    Mode,
+    OutboxMessage,
+    Role,
+    Service,
+    StaffUser,
+    Status,
+)
 
 # Fields of a service an administrator edits (the order is the form's).
 SERVICE_FIELDS = (
@@ -37,7 +47,7 @@ SERVICE_FIELDS = (
     "duration_minutes",
     "buffer_before_minutes",
     "buffer_after_minutes",
-    "video",
+    "modes",
     "address",
     "min_notice_minutes",
     "horizon_days",
@@ -70,7 +80,9 @@ def _check_service(values: dict[str, Any], service: Service | None) -> None:
     taken = db.session.scalar(select(Service.id).where(Service.slug == slug))
     if taken is not None and (service is None or taken != service.id):
         raise AdminError("slug_taken", "slug")
-    if not values["video"] and not values["address"].strip():
+    if not values["modes"]:
+        raise AdminError("modes_required", "modes")
+    if Mode.ON_SITE in values["modes"] and not values["address"].strip():
         raise AdminError("address_required", "address")
 
 
@@ -84,6 +96,8 @@ def save_service(
     location_id = values.get("location_id")
     values = {k: values[k] for k in SERVICE_FIELDS}
     values["slug"] = values["slug"].strip().lower()
+    # In the order on site, video, phone, whatever order they came in; unknown words dropped.
+    values["modes"] = [mode for mode in Mode if mode in set(values["modes"] or ())]
     _check_service(values, service)
     location = db.session.get(Location, location_id) if location_id else None
     if location_id and location is None:

@@ -11,7 +11,7 @@ from visits.api import problems
 from visits.api.callers import anonymous_listing_limit, portal_limit
 from visits.api.routes import RATE_LIMITED, ApiProblem, bp, problem_response
 from visits.api.schemas import ServiceSchema, SlotListSchema, SlotQuerySchema
-from visits.booking import availability, links, slot_cache
+from visits.booking import availability, catalogue, links, slot_cache
 from visits.core import clock
 from visits.extensions import db
 from visits.models import Service
@@ -44,6 +44,7 @@ def services():
                 "description": service.description(language),
                 "duration_minutes": service.duration_minutes,
                 "video": service.video,
+                "modes": [mode.value for mode in service.modes],
                 "address": service.address or "",
                 "documents": service.documents(language),
                 "booking_url": links.public_url("public.service", slug=service.slug),
@@ -73,7 +74,8 @@ def _add_days(day: date, days: int) -> date:
     summary="Free slots of a service",
     description=f"Free slots on the local days `from`..`to` (inclusive, at most "
     f"{MAX_SLOT_RANGE_DAYS} days), times in ISO 8601 with the Europe/Berlin offset. "
-    "Book one with its exact `start`.",
+    "Book one with its exact `start`; each slot lists the modes it can be booked in. "
+    "`mode`: only slots bookable that way (none if the service does not offer it).",
 )
 def slots(query: dict, slug: str):
     # The listing comes from visits/booking/slot_cache.py (computed once per change, read at this
@@ -96,8 +98,9 @@ def slots(query: dict, slug: str):
     # the days in between also keeps far-away dates from overflowing.
     search_first = max(first, today)
     search_last = min(last, _add_days(today, service.horizon_days + 1))
-    if search_first > search_last:
-        body = _slot_body(service.slug, first, last, ())
+    offered = _modes_of(service.slug, generation)
+    if search_first > search_last or query.get("mode", offered[0] if offered else None) not in offered:
+        body = _slot_body(service.slug, first, last, (), offered)
     else:
         found = slot_cache.listing(
             service, search_first, search_last, now, generation=generation, have_generation=True
@@ -105,12 +108,23 @@ def slots(query: dict, slug: str):
         body = the_cache.memo(
             generation,
             ("api-slots", service.slug, first, last, search_first, search_last, found.key),
-            lambda: _slot_body(service.slug, first, last, found.slots),
+            lambda: _slot_body(service.slug, first, last, found.slots, offered),
         )
     return current_app.response_class(body, mimetype="application/json")
 
 
-def _slot_body(slug: str, first: date, last: date, found) -> bytes:
+def _modes_of(slug: str, generation: str | None) -> tuple[str, ...]:
+    """The active service's modes, remembered per generation like the service itself (a
+    change to the service starts a new one)."""
+
+    def load() -> tuple[str, ...]:
+        found = catalogue.active_service(slug)
+        return tuple(mode.value for mode in found.modes) if found is not None else ()
+
+    return slot_cache.cache().memo(generation, ("service-modes", slug), load)
+
+
+def _slot_body(slug: str, first: date, last: date, found, modes: tuple[str, ...]) -> bytes:
     """What SlotListSchema dumps, as the JSON flask-smorest would send."""
     tz = availability.zone()
     body = {
@@ -118,7 +132,11 @@ def _slot_body(slug: str, first: date, last: date, found) -> bytes:
         "from": first.isoformat(),
         "to": last.isoformat(),
         "slots": [
-            {"start": s.start.astimezone(tz).isoformat(), "end": s.end.astimezone(tz).isoformat()}
+            {
+                "start": s.start.astimezone(tz).isoformat(),
+                "end": s.end.astimezone(tz).isoformat(),
+                "modes": list(modes),
+            }
             for s in found
         ],
     }

@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from visits import settings
-from visits.booking import availability, limits, locks, placement, rules
+from visits.booking import availability, limits, locks, modes, placement, rules
 from visits.booking.slots import Slot, blocked_range
 from visits.core import audit
 from visits.core import citizen as citizen_input
@@ -28,7 +28,7 @@ from visits.core.citizen import Citizen
 from visits.core.events import Change, appointment_changed
 from visits.core.refusals import Refused
 from visits.extensions import db, transaction
-from visits.models import ApiKey, Appointment, JoinEvent, Service, StaffUser, Status
+from visits.models import ApiKey, Appointment, JoinEvent, Mode, Service, StaffUser, Status
 
 
 class BookingError(Exception):
@@ -55,6 +55,7 @@ BookingPaused = _refusal("BookingPaused", "booking_paused")
 NotChangeable = _refusal("NotChangeable", "not_changeable")
 HoldExpired = _refusal("HoldExpired", "hold_expired")
 InvalidCitizen = _refusal("InvalidCitizen", "invalid_input")
+ModeNotOffered = _refusal("ModeNotOffered", "mode_not_offered")
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,27 @@ def _invalid(refused: Refused) -> InvalidCitizen:
     return InvalidCitizen(detail, field=refused.field, reason=refused.code)
 
 
-def clean_citizen(citizen: Citizen, *, need_email: bool) -> Citizen:
-    """The citizen's input by the one rule set that the forms and the API use too."""
+def clean_citizen(citizen: Citizen, *, need_email: bool, mode: Mode | None = None) -> Citizen:
+    """The citizen's input by the one rule set that the forms and the API use too; a phone
+    appointment needs the number the clerk calls."""
     try:
         return citizen_input.clean(
-            citizen, languages=settings.current().languages, need_email=need_email
+            citizen,
+            languages=settings.current().languages,
+            need_email=need_email,
+            need_phone=mode == Mode.PHONE,
         )
     except Refused as refused:
         raise _invalid(refused) from refused
+
+
+def choose_mode(service: Service, mode: str | None) -> Mode:
+    """The mode asked for (None: the service's default); ModeNotOffered when the service
+    does not offer it."""
+    try:
+        return modes.chosen(service, mode)
+    except Refused as refused:
+        raise ModeNotOffered(f"{service.slug} is not offered as {mode}", field=refused.field, mode=mode) from refused
 
 
 def _check_limits(email: str, now: datetime, *, leaving_out: int | None = None) -> None:
@@ -150,6 +164,7 @@ def hold(
     now: datetime,
     via: str = "web",
     own_hold: int | None = None,
+    mode: str | None = None,
 ) -> HoldResult:
     """Hold a slot for a citizen until they confirm by the link in the mail (double opt-in).
 
@@ -160,8 +175,11 @@ def hold(
     would find it before anything about the address: a slot nobody else could have is
     SlotUnavailable even when the address holds it itself, unless ``own_hold`` (the hold
     this browser placed, from its signed session) is that very hold. Otherwise a stranger
-    could learn that the address has an appointment at a time the picker shows as taken."""
-    citizen = clean_citizen(citizen, need_email=True)
+    could learn that the address has an appointment at a time the picker shows as taken.
+
+    ``mode``: one of the service's modes (None: its default); ModeNotOffered otherwise."""
+    chosen = choose_mode(service, mode)
+    citizen = clean_citizen(citizen, need_email=True, mode=chosen)
     with transaction():
         existing = _already_there(service, start, citizen.email, now)
         if existing is not None:
@@ -172,7 +190,7 @@ def hold(
             return HoldResult(existing, created=False)
         slot = _free_slot(service, start, now)
         _check_limits(citizen.email, now)
-        appointment = _place(service, start, citizen, now, slot=slot, status=Status.HELD, via=via)
+        appointment = _place(service, start, citizen, now, slot=slot, status=Status.HELD, via=via, mode=chosen)
         audit.record("appointment.held", at=now, actor_label="citizen", obj=appointment)
         _announce(Change.HELD, appointment, now)
     return HoldResult(appointment, created=True)
@@ -188,10 +206,13 @@ def book_confirmed(
     booked_by: StaffUser | None = None,
     api_key: ApiKey | None = None,
     enforce_limits: bool = True,
+    mode: str | None = None,
 ) -> HoldResult:
     """Book a confirmed appointment at once, for a person already identified (a caller on
-    the phone, a portal with an API key). Sends the same confirmation mail as online."""
-    citizen = clean_citizen(citizen, need_email=False)
+    the phone, a portal with an API key). Sends the same confirmation mail as online.
+    ``mode``: one of the service's modes (None: its default)."""
+    chosen = choose_mode(service, mode)
+    citizen = clean_citizen(citizen, need_email=False, mode=chosen)
     with transaction():
         existing = _already_there(service, start, citizen.email, now)
         if existing is not None:
@@ -209,6 +230,7 @@ def book_confirmed(
             via=via,
             booked_by=booked_by,
             api_key=api_key,
+            mode=chosen,
         )
         audit.record(
             "appointment.booked",
@@ -223,11 +245,17 @@ def book_confirmed(
 
 
 def book_for_caller(
-    service: Service, start: datetime, citizen: Citizen, *, clerk: StaffUser, now: datetime
+    service: Service,
+    start: datetime,
+    citizen: Citizen,
+    *,
+    clerk: StaffUser,
+    now: datetime,
+    mode: str | None = None,
 ) -> Appointment:
     """A clerk books for a caller (call centre): confirmed at once, no opt-in."""
     return book_confirmed(
-        service, start, citizen, now=now, via="phone", booked_by=clerk, enforce_limits=False
+        service, start, citizen, now=now, via="phone", booked_by=clerk, enforce_limits=False, mode=mode
     ).appointment
 
 
@@ -305,7 +333,8 @@ def reschedule(
     by: StaffUser | None = None,
 ) -> Appointment:
     """Move the appointment to another free slot: same row, same UID, SEQUENCE raised; the
-    old time is freed in the same transaction. Keeps the clerk when they are free."""
+    old time is freed in the same transaction. Keeps the clerk when they are free, and the
+    mode (with its room and PIN) as it is."""
     with transaction():
         if not rules.can_reschedule(appointment, now):
             raise NotChangeable(status=appointment.status)

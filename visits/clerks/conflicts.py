@@ -25,7 +25,7 @@ from visits.clerks.hours import weekly_hours_of
 from visits.core import audit
 from visits.core.events import Change, appointment_changed
 from visits.extensions import db, transaction
-from visits.models import Absence, Appointment, ClosingDay, KeptConflict, StaffUser, Status, WeeklyHours
+from visits.models import Absence, Appointment, ClosingDay, KeptConflict, Mode, StaffUser, Status, WeeklyHours
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,9 @@ def _covered_by_hours(appointment: Appointment, rules: list[WeeklyHours], tz) ->
 
 
 def _held_at(appointment: Appointment) -> int | None:
-    """The location an appointment brings the citizen to: on-site services only."""
-    service = appointment.service
-    return None if service.video else service.location_id
+    """The location an appointment brings the citizen to: on-site appointments only (as
+    ``booking.modes.where`` says, by id: no query for the location itself)."""
+    return appointment.service.location_id if appointment.mode == Mode.ON_SITE else None
 
 
 def _closings(appointments: list[Appointment], tz) -> dict[int, list[tuple[ClosingDay, datetime, datetime]]]:

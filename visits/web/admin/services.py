@@ -38,7 +38,7 @@ def _service_form(service: Service | None):
     showing = service is not None and request.method == "GET"
     form = forms.ServiceForm(obj=service if showing else None)
     if showing:
-        form.video.data = "video" if service.video else "onsite"
+        form.modes.data = [mode.value for mode in service.modes]
     form.location_id.choices = [(0, gettext("The default location"))] + [
         (location.id, f"{location.name_de} ({location.department.name_de})") for location in places.all_locations()
     ]

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from visits.booking import modes
 from visits.booking import operations as booking
 from visits.clerks import agenda as clerk_agenda
 from visits.core import clock
@@ -69,15 +70,22 @@ def phone_booking():
         form.start.choices = forms.choices(
             (s.start.isoformat(), s.start.isoformat()) for _, slots in by_day for s in slots
         )
+        form.mode.choices = [(mode.value, modes.label(mode)) for mode in service.modes]
+        if form.mode.data is None:
+            form.mode.data = modes.default_for(service).value
     status = 200
     if request.method == "POST":
         if service is None:
             abort(400)
         if form.validate_on_submit():
             try:
-                appointment = booking.book_for_caller(service, _start(form.start.data), _citizen(form), clerk=me(), now=now)
+                appointment = booking.book_for_caller(
+                    service, _start(form.start.data), _citizen(form), clerk=me(), now=now, mode=form.mode.data
+                )
             except booking.InvalidCitizen as error:
                 _show_caller_refusal(form, error)
+            except booking.ModeNotOffered as error:
+                form.mode.errors = [booking_message(error)]
             except booking.BookingError as error:
                 form.start.errors = [booking_message(error)]
             except ValueError:
