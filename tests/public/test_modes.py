@@ -12,10 +12,11 @@ from sqlalchemy import select
 from visits.admin import places
 from visits.booking import links
 from visits.extensions import db
+from visits.mail import compose
 from visits.models import Appointment, Mode
 
 from ..factories import HOUSING_BENEFIT
-from .conftest import MONDAY, deliver, details, manage_path, page, slot, text_of
+from .conftest import MONDAY, NOW, berlin_at, deliver, details, manage_path, page, slot, text_of
 
 CALLS_FROM = "+49 221 221-0"
 
@@ -87,6 +88,12 @@ def test_a_phone_appointment_needs_the_number_and_says_the_clerk_calls_from_whic
     assert said in str(event["DESCRIPTION"]) and "LOCATION" not in event and "URL" not in event
     shown = page(client.get(link))
     assert "Telefonisch" in shown and said in shown
+    # the reminder says it too, and a move keeps the mode
+    assert said in text_of(compose.compose("reminder", appointment, now=NOW))
+    moved = client.post(f"{link}/verschieben", data={"start": slot(MONDAY, 10)})
+    assert moved.status_code == 303
+    appointment = only_appointment()
+    assert appointment.start_at == berlin_at(MONDAY, 10) and (appointment.mode, appointment.room) == (Mode.PHONE, None)
 
 
 def test_without_phone_calls_from_the_call_comes_from_the_city_administration(
