@@ -16,6 +16,15 @@ from .conftest import MONDAY, NOW, berlin_at, details
 pytestmark = pytest.mark.browser
 
 
+def assert_axe_clean(browser, client, paths) -> None:
+    """Each page opens (200) and axe finds no WCAG 2.1 A/AA violation on it."""
+    for path in paths:
+        page = open_page(browser, client, path)
+        assert page.first_status == 200, path
+        assert axe_violations(page) == [], path
+        page.context.close()
+
+
 def test_the_booking_pages_have_no_accessibility_violations(browser, client, traveller, service, factories):
     held = booking.hold(service, berlin_at(MONDAY, 11), factories.citizen(), now=NOW).appointment
     manage = f"/termin/{links.derive_token('manage', held.uid)}"
@@ -29,11 +38,7 @@ def test_the_booking_pages_have_no_accessibility_violations(browser, client, tra
         manage + "?lang=de",
         manage + "/verschieben?lang=en",
     ]
-    for path in paths:
-        page = open_page(browser, client, path)
-        assert page.first_status == 200, path
-        assert axe_violations(page) == [], path
-        page.context.close()
+    assert_axe_clean(browser, client, paths)
 
 
 def test_a_form_with_errors_has_no_accessibility_violations(browser, client, traveller, service):
@@ -85,11 +90,7 @@ def test_a_video_appointment_with_a_guest_and_documents_has_no_accessibility_vio
     db.session.commit()
     manage = f"/termin/{links.derive_token('manage', appointment.uid)}"
     paths = [manage + "?lang=de", manage + "?lang=en", f"/video/{guests.guest_token(appointment.uid, guest.id)}?lang=de"]
-    for path in paths:
-        page = open_page(browser, client, path)
-        assert page.first_status == 200, path
-        assert axe_violations(page) == [], path
-        page.context.close()
+    assert_axe_clean(browser, client, paths)
     # A program renamed .pdf: refused at the file field, and the page stays accessible.
     page = open_page(browser, client, manage + "?lang=de")
     page.set_input_files("#document", files=[{"name": "Mietvertrag.pdf", "mimeType": "application/pdf",
@@ -127,11 +128,7 @@ def test_the_mode_choice_and_phone_and_on_site_pages_have_no_accessibility_viola
         for appointment in (phone, on_site)
         for language in ("de", "en")
     ]
-    for path in paths:
-        page = open_page(browser, client, path)
-        assert page.first_status == 200, path
-        assert axe_violations(page) == [], path
-        page.context.close()
+    assert_axe_clean(browser, client, paths)
     page = open_page(browser, client, form + "&lang=en")
     page.get_by_label("By phone").check()
     page.get_by_label("Full name").fill("Erika Mustermann")
