@@ -5,8 +5,9 @@ Revises:
 Create Date: 2026-11-25 00:36:10.542317
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '0001'

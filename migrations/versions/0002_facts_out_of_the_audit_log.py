@@ -13,8 +13,9 @@ from it once, here, so reminders and the conflicts page answer as before.
 """
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '0002'

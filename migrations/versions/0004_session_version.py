@@ -8,8 +8,9 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02 19:50:00.000000
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '0004'

@@ -14,9 +14,10 @@ Create Date: 2026-12-10 10:00:00.000000
 import hashlib
 import hmac
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 from flask import current_app
+
 
 # revision identifiers, used by Alembic.
 revision = '0005_dial_in'
