@@ -238,6 +238,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "JITSI_MUC_DOMAIN": get("JITSI_MUC_DOMAIN", ""),
         # "CC:number" entries, comma-separated; empty: nothing about phones anywhere.
         "DIAL_IN_NUMBERS": get("DIAL_IN_NUMBERS", ""),
+        # The number clerks call citizens from for phone appointments, as citizens are told
+        # it; empty: the mails say the call comes from the city administration, no number.
+        "PHONE_CALLS_FROM": get("PHONE_CALLS_FROM", ""),
         # sessions and cookies
         # A staff session ends after this many minutes without a request, and this many
         # hours after its login whatever happens; the server checks both on every request.

@@ -18,6 +18,7 @@ from visits.models import (
     BookingPause,
     Department,
     Location,
+    Mode,
     OutboxMessage,
     Role,
     Service,
@@ -70,7 +71,6 @@ class Factories:
             duration_minutes=30,
             buffer_before_minutes=0,
             buffer_after_minutes=0,
-            video=True,
             address="",
             min_notice_minutes=0,
             horizon_days=60,
@@ -79,6 +79,12 @@ class Factories:
             location_id=location.id,
             department_id=location.department_id,
         )
+        # ``video=True|False`` as before modes: video, or on site; ``modes=[...]`` says it outright.
+        modes = fields.pop("modes", None)
+        if modes is None:
+            modes = [Mode.VIDEO] if fields.pop("video", True) else [Mode.ON_SITE]
+        defaults.update(offers_on_site=Mode.ON_SITE in modes, offers_video=Mode.VIDEO in modes,
+                        offers_phone=Mode.PHONE in modes)
         return _stored(Service, defaults, fields)
 
     def clerk(

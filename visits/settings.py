@@ -93,6 +93,7 @@ class Settings:
     jitsi_events_token: str  # event_sync's bearer token; empty: presence is not reported
     jitsi_muc_domain: str  # conference.<host>: the domain part of the room JIDs jitsi-meet asks about
     dial_in_numbers: str  # "CC:number,..." (config.dial_in_numbers); empty: no dial-in
+    phone_calls_from: str  # the number clerks call from (phone appointments); empty: not named
     # staff sessions and passwords
     staff_session_idle_minutes: int
     staff_session_max_hours: int

@@ -23,7 +23,7 @@ FORM = {
     "duration_minutes": "20",
     "buffer_before_minutes": "5",
     "buffer_after_minutes": "10",
-    "video": "onsite",
+    "modes": "on_site",
     "address": "Rathaus, Markt 1, Zimmer 12",
     "min_notice_minutes": "120",
     "horizon_days": "30",
@@ -42,7 +42,7 @@ def test_admin_creates_a_service_with_every_field(admin_client, admin):
         5,
         10,
     )
-    assert service.video is False and service.address == "Rathaus, Markt 1, Zimmer 12"
+    assert service.modes == ["on_site"] and service.address == "Rathaus, Markt 1, Zimmer 12"
     assert (service.min_notice_minutes, service.horizon_days, service.active) == (120, 30, True)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "service.created"))
     assert event.actor_id == admin.id and event.object_id == service.id
@@ -69,7 +69,7 @@ def test_edit_changes_fields_and_records_which(admin_client, factories):
     page = admin_client.get(f"/admin/services/{service.id}").get_data(as_text=True)
     assert 'value="Personalausweis"' in page
     response = admin_client.post(
-        f"/admin/services/{service.id}", data={**FORM, "slug": "ausweis", "video": "video", "address": ""}
+        f"/admin/services/{service.id}", data={**FORM, "slug": "ausweis", "modes": "video", "address": ""}
     )
     assert response.status_code == 302
     db.session.refresh(service)
@@ -100,3 +100,28 @@ def test_pages_speak_english_when_asked(admin_client):
     assert "Neue Dienstleistung" in german
     english = admin_client.get("/admin/services/new?lang=en").get_data(as_text=True)
     assert "New service" in english
+
+
+def test_a_service_allows_the_modes_ticked_in_the_order_on_site_video_phone(admin_client):
+    response = admin_client.post("/admin/services/new", data={**FORM, "modes": ["phone", "on_site", "video"]})
+    assert response.status_code == 302
+    service = db.session.scalar(select(Service).where(Service.slug == "wohnsitz-anmelden"))
+    assert service.modes == ["on_site", "video", "phone"]
+    page = admin_client.get(f"/admin/services/{service.id}").get_data(as_text=True)
+    assert page.count("checked") == 3 + 1  # the three modes and "bookable"
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("de", "Wählen Sie mindestens eine Möglichkeit: vor Ort, Videoanruf oder telefonisch."),
+        ("en", "Choose at least one way: on site, video call or by phone."),
+    ],
+)
+def test_a_service_without_any_mode_is_refused_with_a_message_at_the_checkboxes(admin_client, language, message):
+    data = {key: value for key, value in FORM.items() if key != "modes"}
+    response = admin_client.post(f"/admin/services/new?lang={language}", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert message in body and 'href="#modes-0"' in body and 'id="modes-error"' in body
+    assert db.session.scalar(select(Service)) is None

@@ -22,6 +22,7 @@ SHAPE = {
     "start",
     "end",
     "video",
+    "mode",
     "language",
 }
 

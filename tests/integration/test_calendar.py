@@ -94,8 +94,9 @@ def test_on_site_appointment_carries_the_address(app, factories):
     factories.clerk([service])
     appointment = booking.hold(service, berlin(MONDAY, 8), factories.citizen(), now=NOW).appointment
     _, event = parse(calendar.appointment_ics(appointment, method="REQUEST", now=NOW))
-    assert str(event["LOCATION"]) == "Rathausplatz 1, 12345 Musterstadt"
-    assert "URL" not in event
+    # The location's name, and the service's old address while the location has no street.
+    assert str(event["LOCATION"]) == "Bürgerservice, Rathausplatz 1, 12345 Musterstadt"
+    assert "URL" not in event and "GEO" not in event
 
 
 def test_english_citizen_gets_english_texts(app, factories):

@@ -323,3 +323,56 @@ def test_the_hours_migration_puts_existing_hours_and_on_site_appointments_at_the
     assert "reserved_release_hours" not in {c["name"] for c in inspector.get_columns("department")}
     with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:  # the overlap guard survives
         conn.execute(sa.insert(APPOINTMENT), [_appointment(3, START, confirmed_at=T0)])
+
+
+def test_the_modes_migration_turns_the_video_flag_into_modes_and_gives_appointments_theirs(fresh_app):
+    """0007_modes: video=True allows video, video=False on site; an appointment with a room is
+    a video one, the others on site; a service without any mode is refused; down again."""
+    upgrade(revision="0006_places")
+    service = {
+        "description_de": "", "description_en": "", "documents_de": "", "documents_en": "", "duration_minutes": 30,
+        "buffer_before_minutes": 0, "buffer_after_minutes": 0, "min_notice_minutes": 0, "horizon_days": 60,
+        "active": True, "created_at": T0, "address": "",
+    }
+    with db.engine.begin() as conn:
+        conn.execute(sa.insert(STAFF), [{"id": 1, "email": "anna@stadt.test", "name": "Anna", "password_hash": "x",
+                                         "role": "clerk", "active": True, "created_at": T0}])
+        conn.execute(sa.insert(SERVICE), [
+            {**service, "id": 1, "slug": "wohngeld", "name_de": "Wohngeld", "name_en": "Housing benefit", "video": True},
+            {**service, "id": 2, "slug": "ausweis", "name_de": "Ausweis", "name_en": "ID card", "video": False},
+        ])
+        conn.execute(sa.insert(APPOINTMENT), [
+            _appointment(1, START, confirmed_at=T0),
+            {**_appointment(2, START + timedelta(hours=1), confirmed_at=T0), "service_id": 2},
+        ])
+        rooms = sa.table("appointment", sa.column("id"), sa.column("room"))
+        conn.execute(rooms.update().where(rooms.c.id == 1).values(room="termin-eins"))
+    upgrade(revision="0007_modes")
+
+    with db.engine.connect() as conn:
+        offers = {row[0]: tuple(bool(v) for v in row[1:]) for row in conn.execute(
+            sa.text("SELECT id, offers_on_site, offers_video, offers_phone FROM service"))}
+        modes = dict(conn.execute(sa.text("SELECT id, mode FROM appointment")).all())
+    assert offers == {1: (False, True, False), 2: (True, False, False)}
+    assert modes == {1: "video", 2: "on_site"}
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE service SET offers_on_site = false WHERE id = 2"))
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE appointment SET mode = 'fax' WHERE id = 2"))
+    # The overlap guard survives (no table was copied).
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.insert(APPOINTMENT), [
+            {**_appointment(3, START + timedelta(minutes=15), confirmed_at=T0), "citizen_email": "max@example.org"}
+        ])
+
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE service SET offers_phone = true, offers_video = false WHERE id = 1"))
+    downgrade(revision="0006_places")
+    with db.engine.connect() as conn:
+        video = {row[0]: bool(row[1]) for row in conn.execute(sa.text("SELECT id, video FROM service"))}
+    assert video == {1: False, 2: False}
+    assert "mode" not in {c["name"] for c in sa.inspect(db.engine).get_columns("appointment")}
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.insert(APPOINTMENT), [
+            {**_appointment(3, START + timedelta(minutes=15), confirmed_at=T0), "citizen_email": "max@example.org"}
+        ])

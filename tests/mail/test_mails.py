@@ -179,7 +179,8 @@ def test_an_on_site_appointment_names_the_address_and_has_no_join_link(smtp_serv
     confirmed(on_site, factories.citizen())
     _, received = deliver(smtp_server, 2)
     text = text_of(received)
-    assert "Wo: Rathausplatz 1, 12345 Musterstadt" in text
+    # the location's name; its address, or the service's while the location has no street
+    assert "Wo: Bürgerservice, Rathausplatz 1, 12345 Musterstadt" in text
     assert "/video/" not in text
     assert "URL" not in event_of(invitation(received)[2])
 

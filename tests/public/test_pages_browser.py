@@ -16,6 +16,15 @@ from .conftest import MONDAY, NOW, berlin_at, details
 pytestmark = pytest.mark.browser
 
 
+def assert_axe_clean(browser, client, paths) -> None:
+    """Each page opens (200) and axe finds no WCAG 2.1 A/AA violation on it."""
+    for path in paths:
+        page = open_page(browser, client, path)
+        assert page.first_status == 200, path
+        assert axe_violations(page) == [], path
+        page.context.close()
+
+
 def test_the_booking_pages_have_no_accessibility_violations(browser, client, traveller, service, factories):
     held = booking.hold(service, berlin_at(MONDAY, 11), factories.citizen(), now=NOW).appointment
     manage = f"/termin/{links.derive_token('manage', held.uid)}"
@@ -29,11 +38,7 @@ def test_the_booking_pages_have_no_accessibility_violations(browser, client, tra
         manage + "?lang=de",
         manage + "/verschieben?lang=en",
     ]
-    for path in paths:
-        page = open_page(browser, client, path)
-        assert page.first_status == 200, path
-        assert axe_violations(page) == [], path
-        page.context.close()
+    assert_axe_clean(browser, client, paths)
 
 
 def test_a_form_with_errors_has_no_accessibility_violations(browser, client, traveller, service):
@@ -85,11 +90,7 @@ def test_a_video_appointment_with_a_guest_and_documents_has_no_accessibility_vio
     db.session.commit()
     manage = f"/termin/{links.derive_token('manage', appointment.uid)}"
     paths = [manage + "?lang=de", manage + "?lang=en", f"/video/{guests.guest_token(appointment.uid, guest.id)}?lang=de"]
-    for path in paths:
-        page = open_page(browser, client, path)
-        assert page.first_status == 200, path
-        assert axe_violations(page) == [], path
-        page.context.close()
+    assert_axe_clean(browser, client, paths)
     # A program renamed .pdf: refused at the file field, and the page stays accessible.
     page = open_page(browser, client, manage + "?lang=de")
     page.set_input_files("#document", files=[{"name": "Mietvertrag.pdf", "mimeType": "application/pdf",
@@ -97,6 +98,44 @@ def test_a_video_appointment_with_a_guest_and_documents_has_no_accessibility_vio
     page.get_by_role("button", name="Dokument einreichen").click()
     page.get_by_role("alert").filter(has_text="keine PDF-, JPEG- oder PNG-Datei").wait_for()
     assert page.get_by_label("Datei", exact=True).get_attribute("aria-invalid") == "true"
+    assert axe_violations(page) == []
+    page.context.close()
+
+
+def test_the_mode_choice_and_phone_and_on_site_pages_have_no_accessibility_violations(
+    browser, client, traveller, factories
+):
+    """The details form with the choice of modes (and its refusal: phone without a number),
+    the manage pages of a phone and of an on-site appointment, in German and English."""
+    from visits.admin import places
+    from visits.models import Mode
+
+    location = places.default_location()
+    location.street, location.postcode, location.city = "Markt 1", "40213", "Düsseldorf"
+    location.directions_de, location.directions_en = "Eingang B", "Entrance B"
+    location.step_free, location.hearing_loop = True, True
+    service = factories.service(slug="wohngeld", modes=[Mode.ON_SITE, Mode.VIDEO, Mode.PHONE])
+    factories.clerk([service])
+    by_phone = factories.citizen(phone="0221 123456")
+    phone = booking.confirm(
+        booking.hold(service, berlin_at(MONDAY, 10), by_phone, now=NOW, mode="phone").appointment, now=NOW
+    )
+    on_site = booking.hold(service, berlin_at(MONDAY, 11), factories.citizen(email="max@example.org"), now=NOW,
+                           mode="on_site").appointment  # fmt: skip
+    form = f"/dienstleistungen/wohngeld/buchen?start={details()['start']}"
+    paths = [form + "&lang=de", form + "&lang=en"] + [
+        f"/termin/{links.derive_token('manage', appointment.uid)}?lang={language}"
+        for appointment in (phone, on_site)
+        for language in ("de", "en")
+    ]
+    assert_axe_clean(browser, client, paths)
+    page = open_page(browser, client, form + "&lang=en")
+    page.get_by_label("By phone").check()
+    page.get_by_label("Full name").fill("Erika Mustermann")
+    page.get_by_label("Email address").fill("erika@example.org")
+    page.get_by_label("I agree", exact=False).check()
+    page.get_by_role("button", name="Reserve this time").click()
+    page.get_by_role("alert").filter(has_text="Enter the phone number your clerk should call you on.").wait_for()
     assert axe_violations(page) == []
     page.context.close()
 

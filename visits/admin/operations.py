@@ -30,6 +30,7 @@ from visits.models import (
     AuditEvent,
     Department,
     Location,
+    Mode,
     OutboxMessage,
     Role,
     Service,
@@ -49,7 +50,7 @@ SERVICE_FIELDS = (
     "duration_minutes",
     "buffer_before_minutes",
     "buffer_after_minutes",
-    "video",
+    "modes",
     "address",
     "min_notice_minutes",
     "horizon_days",
@@ -84,7 +85,9 @@ def _check_service(values: dict[str, Any], service: Service | None) -> None:
     taken = db.session.scalar(select(Service.id).where(Service.slug == slug))
     if taken is not None and (service is None or taken != service.id):
         raise AdminError("slug_taken", "slug")
-    if not values["video"] and not values["address"].strip():
+    if not values["modes"]:
+        raise AdminError("modes_required", "modes")
+    if Mode.ON_SITE in values["modes"] and not values["address"].strip():
         raise AdminError("address_required", "address")
 
 
@@ -130,6 +133,8 @@ def save_service(
     department_id, location_id = values.get("department_id"), values.get("location_id")
     values = {k: values[k] for k in SERVICE_FIELDS}
     values["slug"] = values["slug"].strip().lower()
+    # In the order on site, video, phone, whatever order they came in; unknown words dropped.
+    values["modes"] = [mode for mode in Mode if mode in set(values["modes"] or ())]
     _check_service(values, service)
     with transaction():
         values["department_id"], location = _service_place(department_id, location_id, by, service)

@@ -24,7 +24,7 @@ from visits.booking import availability, catalogue, links, unverified
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
-from visits.models import ApiKey, Appointment, Service
+from visits.models import ApiKey, Appointment, Mode, Service
 
 BOOKING_AUTH = [{"bearerAuth": []}, {"manageToken": []}]
 
@@ -44,6 +44,7 @@ def _booking_body(appointment: Appointment, *, with_links: bool) -> dict:
         "start": _local(appointment.start_at),
         "end": _local(appointment.end_at),
         "video": appointment.is_video,
+        "mode": appointment.mode,
         "language": appointment.language,
     }
     if with_links:
@@ -76,6 +77,7 @@ def _bookable_start(service: Service, start: datetime, now: datetime) -> bool:
     "slot-unavailable (not a free slot, or just taken); with an API key also "
     "already-booked-at-this-time, limit-reached (with `limit`), booking-paused (with `paused_until`)",
 )
+@problem_response(422, "invalid-input (per field, e.g. phone for a phone appointment), mode-not-offered")
 @RATE_LIMITED
 @bp.doc(
     summary="Book a slot",
@@ -110,11 +112,15 @@ def create_booking(data: dict):
     if key is None:
         if not citizen.email:
             return problems.invalid({"email": ["Required: the confirmation link is sent there."]})
-        held = unverified.request_hold(service, start, citizen, now=now, via="api", location=location)
+        held = unverified.request_hold(
+            service, start, citizen, now=now, via="api", location=location, mode=data.get("mode")
+        )
         if held is None:
-            return _answer_as_if_held(service, start, citizen, now), 201
+            return _answer_as_if_held(service, start, citizen, now, booking.choose_mode(service, data.get("mode"))), 201
         return _booking_body(held, with_links=False), 201
-    result = booking.book_confirmed(service, start, citizen, now=now, via="api", api_key=key, location=location)
+    result = booking.book_confirmed(
+        service, start, citizen, now=now, via="api", api_key=key, location=location, mode=data.get("mode")
+    )
     # Only the portal that made the booking gets its links (a repeat may find one made on
     # the web).
     own = result.appointment.api_key_id == key.id
@@ -122,7 +128,9 @@ def create_booking(data: dict):
     return body, 201 if result.created else 200
 
 
-def _answer_as_if_held(service: Service, start: datetime, citizen: booking.Citizen, now: datetime) -> dict:
+def _answer_as_if_held(
+    service: Service, start: datetime, citizen: booking.Citizen, now: datetime, mode: Mode
+) -> dict:
     """What a caller without a key hears when nothing new was held for the address (it has
     an appointment then, too many, a pause, or this is a repeat): the answer a new hold
     gets, with a reference that belongs to no booking. The facts went to the mailbox."""
@@ -135,7 +143,8 @@ def _answer_as_if_held(service: Service, start: datetime, citizen: booking.Citiz
         "service_name": service.name(language),
         "start": _local(start),
         "end": _local(start + availability.service_rules(service).duration),
-        "video": service.video,
+        "video": mode == Mode.VIDEO,
+        "mode": mode.value,
         "language": language,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -11,10 +12,10 @@ from visits.api import problems
 from visits.api.callers import anonymous_listing_limit, portal_limit
 from visits.api.routes import RATE_LIMITED, ApiProblem, bp, problem_response
 from visits.api.schemas import ServiceSchema, SlotListSchema, SlotQuerySchema
-from visits.booking import availability, links, slot_cache
+from visits.booking import availability, catalogue, links, slot_cache
 from visits.core import clock
 from visits.extensions import db
-from visits.models import Service
+from visits.models import Mode, Service
 
 # The widest span one slot request may ask for (two months).
 MAX_SLOT_RANGE_DAYS = 62
@@ -44,6 +45,7 @@ def services():
                 "description": service.description(language),
                 "duration_minutes": service.duration_minutes,
                 "video": service.video,
+                "modes": [mode.value for mode in service.modes],
                 "address": service.address or "",
                 "documents": service.documents(language),
                 "booking_url": links.public_url("public.service", slug=service.slug),
@@ -74,8 +76,11 @@ def _add_days(day: date, days: int) -> date:
     summary="Free slots of a service",
     description=f"Free slots on the local days `from`..`to` (inclusive, at most "
     f"{MAX_SLOT_RANGE_DAYS} days), times in ISO 8601 with the Europe/Berlin offset. "
-    "Book one with its exact `start` (and `location`). On-site services list the slots of every "
-    "location where they are held (or of the one asked for), sorted by time, each naming its location.",
+    "Book one with its exact `start` (and `location`, `mode`). On-site services list the slots of "
+    "every location where they are held (or of the one asked for), sorted by time, each naming its "
+    "location; each slot lists the modes it can be booked in (a slot without a location: not on site). "
+    "`mode`: only slots bookable that way (none if the service does not offer it; `video` and `phone` "
+    "also list times of hours without a location).",
 )
 def slots(query: dict, slug: str):
     # The listing comes from visits/booking/slot_cache.py (computed once per change, read at this
@@ -101,23 +106,41 @@ def slots(query: dict, slug: str):
     # the days in between also keeps far-away dates from overflowing.
     search_first = max(first, today)
     search_last = min(last, _add_days(today, service.horizon_days + 1))
-    if search_first > search_last:
-        body = _slot_body(service.slug, first, last, (), "de")
+    offered = _modes_of(service.slug, generation)
+    mode = query.get("mode")
+    if search_first > search_last or (mode is not None and mode not in offered):
+        body = _slot_body(service.slug, first, last, (), "de", offered)
     else:
+        if mode is not None:  # the listing of that mode: on site only at locations, else anywhere
+            service = dataclasses.replace(service, on_site=availability.is_on_site(service, mode))
         found = slot_cache.listing(
             service, search_first, search_last, now, location=location, generation=generation, have_generation=True
         )
         language = problems.language()
         body = the_cache.memo(
             generation,
-            ("api-slots", service.slug, first, last, search_first, search_last, found.key, language),
-            lambda: _slot_body(service.slug, first, last, found.slots, language),
+            ("api-slots", service.slug, first, last, search_first, search_last, found.key, language, mode),
+            lambda: _slot_body(service.slug, first, last, found.slots, language, offered, mode),
         )
     return current_app.response_class(body, mimetype="application/json")
 
 
-def _slot_body(slug: str, first: date, last: date, found, language: str) -> bytes:
-    """What SlotListSchema dumps, as the JSON flask-smorest would send."""
+def _modes_of(slug: str, generation: str | None) -> tuple[str, ...]:
+    """The active service's modes, remembered per generation like the service itself (a
+    change to the service starts a new one)."""
+
+    def load() -> tuple[str, ...]:
+        found = catalogue.active_service(slug)
+        return tuple(mode.value for mode in found.modes) if found is not None else ()
+
+    return slot_cache.cache().memo(generation, ("service-modes", slug), load)
+
+
+def _slot_body(
+    slug: str, first: date, last: date, found, language: str, modes: tuple[str, ...], mode: str | None = None
+) -> bytes:
+    """What SlotListSchema dumps, as the JSON flask-smorest would send. A slot at a location
+    can be booked in any of the service's ``modes``; one without, in all but on site."""
     tz = availability.zone()
     places = {
         location_id: {"name": location.name(language), "slug": location.slug}
@@ -131,6 +154,7 @@ def _slot_body(slug: str, first: date, last: date, found, language: str) -> byte
             {
                 "end": s.end.astimezone(tz).isoformat(),
                 "location": places.get(s.location_id),
+                "modes": [m for m in modes if s.location_id is not None or m != Mode.ON_SITE],
                 "start": s.start.astimezone(tz).isoformat(),
             }
             for s in found

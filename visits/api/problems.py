@@ -36,6 +36,7 @@ TITLES = {
     "booking-paused": lazy_gettext("Online booking is paused for this email address"),
     "not-changeable": lazy_gettext("This appointment can no longer be changed"),
     "hold-expired": lazy_gettext("The reservation has expired"),
+    "mode-not-offered": lazy_gettext("The service is not offered this way"),
     "rate-limited": lazy_gettext("Too many requests"),
     "server-error": lazy_gettext("Internal error"),
     "unavailable": lazy_gettext("Temporarily unavailable"),
@@ -77,6 +78,7 @@ _DETAILS = {
     ),
     "not-changeable": lazy_gettext("The appointment is over, cancelled or expired."),
     "hold-expired": lazy_gettext("The reservation ran out and the time was taken meanwhile."),
+    "mode-not-offered": lazy_gettext("Choose one of the service's modes (see its `modes`)."),
     "rate-limited": lazy_gettext("Please wait a little and try again."),
     "method-not-allowed": lazy_gettext("This address does not support the method used."),
     "payload-too-large": lazy_gettext("The request body is too large."),
@@ -92,6 +94,7 @@ _BOOKING_ERRORS = {
     booking.BookingPaused: (409, "booking-paused"),
     booking.NotChangeable: (409, "not-changeable"),
     booking.HoldExpired: (409, "hold-expired"),
+    booking.ModeNotOffered: (422, "mode-not-offered"),
 }
 
 
@@ -212,4 +215,6 @@ def for_booking_error(error: booking.BookingError) -> Response:
         extra["limit"] = error.info["limit"]
     if error.info.get("paused_until") is not None:
         extra["paused_until"] = error.info["paused_until"].isoformat()
+    if isinstance(error, booking.ModeNotOffered):
+        extra["errors"] = {"mode": [error.code]}
     return problem(status, slug, **extra)

@@ -14,7 +14,9 @@ from visits.api import problems
 from visits.core import citizen, slugs
 from visits.core.language import LANGUAGE_NAMES
 from visits.core.refusals import Refused
+from visits.models import Mode
 
+MODES = [mode.value for mode in Mode]
 REFERENCE_PATTERN = r"^T-[0-9A-Z]{4}-[0-9A-Z]{4}$"
 REFERENCE_RE = re.compile(REFERENCE_PATTERN)
 
@@ -67,7 +69,14 @@ class ServiceSchema(ma.Schema):
     name = fields.String(required=True)
     description = fields.String(required=True)
     duration_minutes = fields.Integer(required=True)
-    video = fields.Boolean(required=True, metadata={"description": "true: by video call"})
+    video = fields.Boolean(
+        required=True, metadata={"description": "true: video is one of its modes (kept from before `modes`)"}
+    )
+    modes = fields.List(
+        fields.String(validate=validate.OneOf(MODES)),
+        required=True,
+        metadata={"description": "The modes the citizen may choose among, in the order on_site, video, phone"},
+    )
     address = fields.String(required=True, metadata={"description": "Where to go, for on-site services"})
     documents = fields.List(
         fields.String(), required=True, metadata={"description": "Documents to have at hand"}
@@ -97,6 +106,10 @@ class SlotQuerySchema(ma.Schema):
             "maxLength": slugs.SLUG_MAX,
         },
     )
+    mode = fields.String(
+        validate=validate.OneOf(MODES),
+        metadata={"description": "Only slots bookable in this mode: none if the service does not offer it"},
+    )
 
 
 class SlotLocationSchema(ma.Schema):
@@ -111,7 +124,12 @@ class SlotSchema(ma.Schema):
         SlotLocationSchema,
         required=True,
         allow_none=True,
-        metadata={"description": "Where the appointment is held; null for video and phone"},
+        metadata={"description": "Where the appointment is held; null for hours without a location"},
+    )
+    modes = fields.List(
+        fields.String(validate=validate.OneOf(MODES)),
+        required=True,
+        metadata={"description": "The modes this slot can be booked in: the service's (not on site without a location)"},
     )
 
 
@@ -183,6 +201,14 @@ class BookingRequestSchema(ma.Schema):
         validate=validate.OneOf(list(LANGUAGE_NAMES)),
         metadata={"description": "Language of the mails; default from Accept-Language, else de"},
     )
+    mode = fields.String(
+        metadata={
+            "enum": MODES,
+            "description": "How they meet, one of the service's `modes`; default: video if offered, else "
+            "on_site, else phone. A mode the service does not offer: 422 mode-not-offered. phone "
+            "needs `phone` (the number the clerk calls).",
+        },
+    )
     note = fields.String(
         validate=citizen_rule(citizen.note),
         metadata={
@@ -212,7 +238,8 @@ class BookingSchema(ma.Schema):
     service_name = fields.String(required=True)
     start = fields.DateTime(required=True)
     end = fields.DateTime(required=True)
-    video = fields.Boolean(required=True)
+    video = fields.Boolean(required=True, metadata={"description": "true: mode is video"})
+    mode = fields.String(required=True, validate=validate.OneOf(MODES), metadata={"description": "on_site, video or phone"})
     language = fields.String(required=True)
     manage_url = fields.String(
         metadata={

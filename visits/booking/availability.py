@@ -27,6 +27,7 @@ from visits.models import (
     Appointment,
     ClosingDay,
     Location,
+    Mode,
     Service,
     StaffUser,
     Status,
@@ -50,10 +51,14 @@ class Audience(StrEnum):
     STAFF = "staff"
 
 
-def is_on_site(service: Service) -> bool:
-    """Whether an appointment of the service is held at a location: the one place this is
-    decided (its slots then come from hours at a location, and name it)."""
-    return not service.video
+def is_on_site(service: Service, mode: str | None = None) -> bool:
+    """Whether an appointment in ``mode`` is held at a location: the one place this is
+    decided (its slots then come from hours at a location, and name it). Without a mode
+    (a listing before the citizen chose one): whether the service is offered on site; its
+    slots then name their location and can be booked in any of the service's modes."""
+    if mode is not None:
+        return mode == Mode.ON_SITE
+    return service.offers_on_site
 
 
 def reserved_release(service: Service) -> timedelta:
@@ -270,11 +275,20 @@ def slots_at(
     location: LocationChoice = ANY,
     audience: Audience = Audience.PUBLIC,
     ignore_appointment: int | None = None,
+    on_site: bool | None = None,
 ) -> list[slots.Slot]:
-    """The free slots of ``service`` starting exactly at ``start`` (one per location)."""
+    """The free slots of ``service`` starting exactly at ``start`` (one per location);
+    ``on_site``: as ``is_on_site`` says for the appointment's mode (None: for the service)."""
     day = start.astimezone(zone()).date()
     found = free_slots(
-        service, day, day, now, location=location, audience=audience, ignore_appointment=ignore_appointment
+        service,
+        day,
+        day,
+        now,
+        location=location,
+        audience=audience,
+        ignore_appointment=ignore_appointment,
+        on_site=on_site,
     )
     return [slot for slot in found if slot.start == start]
 

@@ -18,7 +18,7 @@ from flask_babel import force_locale, format_date, format_time, gettext
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from visits import settings
-from visits.booking import availability, links
+from visits.booking import availability, links, modes
 from visits.core import clock
 from visits.core.refusals import Refused
 from visits.models import Appointment, Status
@@ -73,10 +73,14 @@ def _summary(appointment: Appointment) -> str:
     return gettext("Appointment: %(service)s", service=appointment.service.name(appointment.language))
 
 
-def _location(appointment: Appointment) -> str:
+def _location(appointment: Appointment) -> str | None:
+    """LOCATION: the video call, or the place's name and address; a phone call has none."""
     if appointment.is_video:
         return gettext("Video call – join via the link in this appointment")
-    return appointment.service.address or gettext("On site")
+    if appointment.is_phone:
+        return None
+    place = modes.place_of(appointment, appointment.language)
+    return (place.one_line if place else "") or gettext("On site")
 
 
 def _description(
@@ -93,8 +97,15 @@ def _description(
         lines += [gettext("Join the video call:"), join_url, ""]
         if phone_line:
             lines += [phone_line, ""]
-    elif service.address:
-        lines += [gettext("Address: %(address)s", address=service.address), ""]
+    elif appointment.is_phone:
+        lines += [modes.phone_call(appointment), ""]
+    elif place := modes.place_of(appointment, appointment.language):
+        lines += [gettext("Address: %(address)s", address=place.one_line)]
+        if place.directions:
+            lines.append(gettext("Directions: %(directions)s", directions=place.directions))
+        if place.accessibility:
+            lines.append(gettext("Accessibility: %(features)s", features=", ".join(place.accessibility)))
+        lines.append("")
     documents = service.documents(appointment.language)
     if documents:
         lines.append(gettext("Please have at hand:"))
@@ -125,7 +136,12 @@ def _event(
 ) -> Event:
     event = _timed_event(appointment, now)
     event.add("summary", _summary(appointment))
-    event.add("location", _location(appointment))
+    location = _location(appointment)
+    if location:
+        event.add("location", location)
+    place = modes.place_of(appointment, appointment.language)
+    if place and place.geo:
+        event.add("geo", place.geo)
     event.add("description", _description(appointment, manage_url, join_url, phone_line))
     cancelled = method == "CANCEL" or appointment.status in (Status.CANCELLED, Status.EXPIRED)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
@@ -186,7 +202,7 @@ def _feed_event(appointment: Appointment, now: datetime) -> Event:
     """A clerk's view of an appointment: service and reference, no citizen data (the feed
     lands in a calendar program outside the city's systems; the agenda has the details)."""
     event = _timed_event(appointment, now)
-    kind = gettext("video") if appointment.is_video else gettext("on site")
+    kind = {"video": gettext("video"), "phone": gettext("phone")}.get(appointment.mode, gettext("on site"))
     event.add("summary", f"{appointment.service.name('de')} ({kind}, {appointment.reference})")
     cancelled = appointment.status in (Status.CANCELLED, Status.EXPIRED)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")

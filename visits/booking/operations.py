@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from visits import settings
-from visits.booking import availability, limits, locks, placement, rules
+from visits.booking import availability, limits, locks, modes, placement, rules
 from visits.booking.availability import ANY, Audience, LocationChoice
 from visits.booking.slots import Slot, blocked_range
 from visits.core import audit
@@ -29,7 +29,7 @@ from visits.core.citizen import Citizen
 from visits.core.events import Change, appointment_changed
 from visits.core.refusals import Refused
 from visits.extensions import db, transaction
-from visits.models import ApiKey, Appointment, JoinEvent, Service, StaffUser, Status
+from visits.models import ApiKey, Appointment, JoinEvent, Mode, Service, StaffUser, Status
 
 
 class BookingError(Exception):
@@ -56,6 +56,7 @@ BookingPaused = _refusal("BookingPaused", "booking_paused")
 NotChangeable = _refusal("NotChangeable", "not_changeable")
 HoldExpired = _refusal("HoldExpired", "hold_expired")
 InvalidCitizen = _refusal("InvalidCitizen", "invalid_input")
+ModeNotOffered = _refusal("ModeNotOffered", "mode_not_offered")
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,27 @@ def _invalid(refused: Refused) -> InvalidCitizen:
     return InvalidCitizen(detail, field=refused.field, reason=refused.code)
 
 
-def clean_citizen(citizen: Citizen, *, need_email: bool) -> Citizen:
-    """The citizen's input by the one rule set that the forms and the API use too."""
+def clean_citizen(citizen: Citizen, *, need_email: bool, mode: Mode | None = None) -> Citizen:
+    """The citizen's input by the one rule set that the forms and the API use too; a phone
+    appointment needs the number the clerk calls."""
     try:
         return citizen_input.clean(
-            citizen, languages=settings.current().languages, need_email=need_email
+            citizen,
+            languages=settings.current().languages,
+            need_email=need_email,
+            need_phone=mode == Mode.PHONE,
         )
     except Refused as refused:
         raise _invalid(refused) from refused
+
+
+def choose_mode(service: Service, mode: str | None) -> Mode:
+    """The mode asked for (None: the service's default); ModeNotOffered when the service
+    does not offer it."""
+    try:
+        return modes.chosen(service, mode)
+    except Refused as refused:
+        raise ModeNotOffered(f"{service.slug} is not offered as {mode}", field=refused.field, mode=mode) from refused
 
 
 def _check_limits(email: str, now: datetime, *, leaving_out: int | None = None) -> None:
@@ -98,12 +112,16 @@ def _free_slots(
     *,
     location: LocationChoice = ANY,
     audience: Audience = Audience.PUBLIC,
+    mode: str | None = None,
 ) -> Sequence[Slot]:
-    """The free slots at ``start`` (one per location), as anyone of ``audience`` would find
-    them (the public: no reserved hours before their release); SlotUnavailable otherwise."""
+    """The free slots at ``start`` (one per location) for an appointment in ``mode``, as
+    anyone of ``audience`` would find them (the public: no reserved hours before their
+    release); SlotUnavailable otherwise."""
     if not service.active:
         raise SlotUnavailable("service is not offered")
-    found = availability.slots_at(service, start, now, location=location, audience=audience)
+    found = availability.slots_at(
+        service, start, now, location=location, audience=audience, on_site=availability.is_on_site(service, mode)
+    )
     if not found:
         raise SlotUnavailable()
     return found
@@ -122,7 +140,9 @@ def _place(
 ) -> Appointment:
     """Insert the appointment with the first free clerk in fair order; ``how``: its status
     and who booked it which way, as ``placement.place`` takes them."""
-    candidates = candidates or _free_slots(service, start, now, location=location, audience=audience)
+    candidates = candidates or _free_slots(
+        service, start, now, location=location, audience=audience, mode=how.get("mode")
+    )
     with _same_person_refused():
         appointment = placement.place(service, candidates, citizen, now, **how)
     if appointment is None:
@@ -168,6 +188,7 @@ def hold(
     via: str = "web",
     own_hold: int | None = None,
     location: LocationChoice = ANY,
+    mode: str | None = None,
 ) -> HoldResult:
     """Hold a slot for a citizen until they confirm by the link in the mail (double opt-in).
 
@@ -179,19 +200,24 @@ def hold(
     SlotUnavailable even when the address holds it itself, unless ``own_hold`` (the hold
     this browser placed, from its signed session) is that very hold. Otherwise a stranger
     could learn that the address has an appointment at a time the picker shows as taken.
-    The public is refused reserved hours before their release (SlotUnavailable)."""
-    citizen = clean_citizen(citizen, need_email=True)
+    The public is refused reserved hours before their release (SlotUnavailable).
+
+    ``mode``: one of the service's modes (None: its default); ModeNotOffered otherwise."""
+    chosen = choose_mode(service, mode)
+    citizen = clean_citizen(citizen, need_email=True, mode=chosen)
     with transaction():
         existing = _already_there(service, start, citizen.email, now)
         if existing is not None:
             if existing.id != own_hold:
-                _free_slots(service, start, now, location=location)
+                _free_slots(service, start, now, location=location, mode=chosen)
             if existing.service_id != service.id:
                 raise AlreadyBookedAtThisTime()
             return HoldResult(existing, created=False)
-        candidates = _free_slots(service, start, now, location=location)
+        candidates = _free_slots(service, start, now, location=location, mode=chosen)
         _check_limits(citizen.email, now)
-        appointment = _place(service, start, citizen, now, candidates=candidates, status=Status.HELD, via=via)
+        appointment = _place(
+            service, start, citizen, now, candidates=candidates, status=Status.HELD, via=via, mode=chosen
+        )
         audit.record("appointment.held", at=now, actor_label="citizen", obj=appointment)
         _announce(Change.HELD, appointment, now)
     return HoldResult(appointment, created=True)
@@ -209,11 +235,13 @@ def book_confirmed(
     enforce_limits: bool = True,
     location: LocationChoice = ANY,
     audience: Audience = Audience.PUBLIC,
+    mode: str | None = None,
 ) -> HoldResult:
     """Book a confirmed appointment at once, for a person already identified (a caller on
     the phone: ``audience`` staff; a portal with an API key: the public). Sends the same
-    confirmation mail as online."""
-    citizen = clean_citizen(citizen, need_email=False)
+    confirmation mail as online. ``mode``: one of the service's modes (None: its default)."""
+    chosen = choose_mode(service, mode)
+    citizen = clean_citizen(citizen, need_email=False, mode=chosen)
     with transaction():
         existing = _already_there(service, start, citizen.email, now)
         if existing is not None:
@@ -233,6 +261,7 @@ def book_confirmed(
             via=via,
             booked_by=booked_by,
             api_key=api_key,
+            mode=chosen,
         )
         audit.record(
             "appointment.booked",
@@ -254,6 +283,7 @@ def book_for_caller(
     clerk: StaffUser,
     now: datetime,
     location: LocationChoice = ANY,
+    mode: str | None = None,
 ) -> Appointment:
     """A clerk books for a caller (call centre): confirmed at once, no opt-in, reserved
     hours included."""
@@ -267,6 +297,7 @@ def book_for_caller(
         enforce_limits=False,
         location=location,
         audience=Audience.STAFF,
+        mode=mode,
     ).appointment
 
 
@@ -345,9 +376,10 @@ def reschedule(
     location: LocationChoice = ANY,
 ) -> Appointment:
     """Move the appointment to another free slot: same row, same UID, SEQUENCE raised; the
-    old time is freed in the same transaction. Keeps the clerk when they are free; the
-    appointment is then held at the new slot's location. Staff (``by``) may move it into
-    reserved hours, the citizen only into what the public is offered."""
+    old time is freed in the same transaction. Keeps the clerk when they are free, and the
+    mode (with its room and PIN) as it is; an on-site appointment is then held at the new
+    slot's location. Staff (``by``) may move it into reserved hours, the citizen only into
+    what the public is offered."""
     with transaction():
         if not rules.can_reschedule(appointment, now):
             raise NotChangeable(status=appointment.status)
@@ -359,6 +391,7 @@ def reschedule(
             location=location,
             audience=Audience.STAFF if by is not None else Audience.PUBLIC,
             ignore_appointment=appointment.id,
+            on_site=availability.is_on_site(service, appointment.mode),
         )
         if not candidates:
             raise SlotUnavailable()

@@ -18,7 +18,7 @@ from visits.booking import availability, links, locks
 from visits.booking.slots import Slot, blocked_range
 from visits.core.citizen import Citizen
 from visits.extensions import db
-from visits.models import ApiKey, Appointment, Service, StaffUser, Status
+from visits.models import ApiKey, Appointment, Mode, Service, StaffUser, Status
 from visits.models.types import UTCDateTime
 from visits.video import dial_in
 
@@ -173,11 +173,14 @@ def place(
     via: str,
     booked_by: StaffUser | None = None,
     api_key: ApiKey | None = None,
+    mode: Mode,
 ) -> Appointment | None:
     """Insert the appointment for the free slot (``candidates``: the free slots at its
     instant, one per location) with the first clerk in fair order who is still free, at
-    that clerk's location; None when each was taken a moment ago."""
+    that clerk's location; None when each was taken a moment ago. Only a video appointment
+    gets a Jitsi room and a dial-in PIN."""
     slot = candidates[0]
+    video = mode == Mode.VIDEO
     blocked_from, blocked_until = blocked_range(slot.start, slot.end, availability.service_rules(service))
     placed: list[Appointment] = []
     order = places_in_fair_order(candidates, slot.start)
@@ -185,7 +188,7 @@ def place(
 
     def write(clerk_id: int) -> None:
         # A video appointment's uid also gives its dial-in PIN, which must be nobody else's.
-        uid, pin_hash = dial_in.new_video_uid() if service.video else (links.new_uid(), None)
+        uid, pin_hash = dial_in.new_video_uid() if video else (links.new_uid(), None)
         placed.append(
             Appointment(
                 reference=links.new_reference(),
@@ -216,7 +219,8 @@ def place(
                 api_key_id=api_key.id if api_key else None,
                 manage_token_hash=links.token_hash(links.derive_token("manage", uid)),
                 join_token_hash=links.token_hash(links.derive_token("join", uid)),
-                room=links.new_room_name() if service.video else None,
+                room=links.new_room_name() if video else None,
+                mode=mode,
                 dial_in_pin_hash=pin_hash,
                 created_at=now,
                 updated_at=now,

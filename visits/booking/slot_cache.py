@@ -303,7 +303,7 @@ def listing(
     the_cache = cache()
     if not have_generation:
         generation = the_cache.generation()
-    key = (generation, "slots", info.id, first_day, last_day, location, audience)
+    key = (generation, "slots", info.id, first_day, last_day, location, audience, info.on_site)
     entry: _Entry | None = the_cache.get(key) if generation is not None else None
     if entry is None or not entry.computed_at <= now < entry.valid_until:
         entry = _compute(info, first_day, last_day, now, the_cache.lifetime, location, audience)

@@ -37,11 +37,14 @@ def request_hold(
     via: str,
     own_hold: int | None = None,
     location: LocationChoice = ANY,
+    mode: str | None = None,
 ) -> Appointment | None:
     """The new hold, or None when nothing new was held (a repeat, or a refusal that only
     the address may hear of: the mail to it is queued)."""
     try:
-        result = operations.hold(service, start, citizen, now=now, via=via, own_hold=own_hold, location=location)
+        result = operations.hold(
+            service, start, citizen, now=now, via=via, own_hold=own_hold, location=location, mode=mode
+        )
     except (operations.AlreadyBookedAtThisTime, operations.LimitReached, operations.BookingPaused) as refusal:
         cleaned = operations.clean_citizen(citizen, need_email=True)
         with transaction():

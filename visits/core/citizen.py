@@ -53,6 +53,7 @@ DETAILS = {
     "email_or_phone_missing": "email or phone is required",
     "phone_too_long": f"phone number has at most {PHONE_MAX} characters",
     "phone_invalid": "phone number is not valid",
+    "phone_required": "phone is required when the clerk is to call",
     "note_too_long": f"note has at most {NOTE_MAX} characters",
     "note_characters": "note must not contain control characters",
     "language_unknown": "language is not offered",
@@ -138,8 +139,11 @@ def language(value: str | None, languages: Collection[str]) -> str:
     return value
 
 
-def clean(citizen: Citizen, *, languages: Collection[str], need_email: bool) -> Citizen:
-    """Every field checked and cleaned; ``need_email``: the booking is confirmed by mail.
+def clean(
+    citizen: Citizen, *, languages: Collection[str], need_email: bool, need_phone: bool = False
+) -> Citizen:
+    """Every field checked and cleaned; ``need_email``: the booking is confirmed by mail;
+    ``need_phone``: the clerk calls the person (a phone appointment).
     Without an email address there must be a phone number, or nobody can reach the person."""
     cleaned = Citizen(
         name=name(citizen.name),
@@ -150,6 +154,8 @@ def clean(citizen: Citizen, *, languages: Collection[str], need_email: bool) -> 
     )
     if need_email and not cleaned.email:
         raise Refused("email_missing", "email")
+    if need_phone and not cleaned.phone:
+        raise Refused("phone_required", "phone")
     if not cleaned.email and not cleaned.phone:
         raise Refused("email_or_phone_missing", "email")
     return cleaned

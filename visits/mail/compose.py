@@ -47,7 +47,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from visits import settings
-from visits.booking import availability, calendar, links, rules
+from visits.booking import availability, calendar, links, modes, rules
 from visits.extensions import db
 from visits.mail import outbox
 from visits.models import Appointment, OutboxMessage, Service, Status
@@ -211,7 +211,10 @@ def _context(kind: str, appointment: Appointment, now: datetime, extra: dict) ->
         "service_name": service.name(language),
         "documents": service.documents(language),
         "is_video": appointment.is_video,
-        "address": service.address,
+        "mode": appointment.mode,
+        # On site: where to go (address, directions, accessibility); phone: who calls from where.
+        "place": modes.place_of(appointment, language),
+        "phone_call": modes.phone_call(appointment),
         "manage_url": outbox.MANAGE_LINK,
         "join_url": outbox.JOIN_LINK if appointment.is_video else None,
         # "By phone: <numbers>, conference PIN <PIN>#" when dial-in numbers are configured,

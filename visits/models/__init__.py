@@ -29,6 +29,7 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from visits.extensions import db
@@ -54,6 +55,15 @@ class Status(StrEnum):
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+
+
+class Mode(StrEnum):
+    """How citizen and clerk meet: at a location, in a video call, or the clerk calls the
+    citizen. The order is the order a citizen is offered them in."""
+
+    ON_SITE = "on_site"
+    VIDEO = "video"
+    PHONE = "phone"
 
 
 # Statuses that occupy the clerk's time. The database refuses two of these that overlap.
@@ -89,8 +99,11 @@ class Service(db.Model):
     duration_minutes: Mapped[int] = mapped_column(Integer)
     buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=0)
     buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    video: Mapped[bool] = mapped_column(Boolean, default=True)
-    # For on-site services: where the citizen goes.
+    # The modes the citizen may choose among (at least one; see ``modes``).
+    offers_on_site: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    offers_video: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    offers_phone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Before locations: where the citizen goes (the location's address is used now).
     address: Mapped[str] = mapped_column(String(300), default="")
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=60)
     horizon_days: Mapped[int] = mapped_column(Integer, default=60)
@@ -113,7 +126,31 @@ class Service(db.Model):
             "buffer_before_minutes >= 0 AND buffer_after_minutes >= 0", name="buffers_positive"
         ),
         CheckConstraint("min_notice_minutes >= 0 AND horizon_days > 0", name="window_positive"),
+        CheckConstraint("offers_on_site OR offers_video OR offers_phone", name="offers_a_mode"),
     )
+
+    @property
+    def modes(self) -> list[Mode]:
+        """The modes it allows, in the order on site, video, phone."""
+        offered = {Mode.ON_SITE: self.offers_on_site, Mode.VIDEO: self.offers_video, Mode.PHONE: self.offers_phone}
+        return [mode for mode, offers in offered.items() if offers]
+
+    @modes.setter
+    def modes(self, modes) -> None:
+        chosen = {Mode(mode) for mode in modes}
+        self.offers_on_site = Mode.ON_SITE in chosen
+        self.offers_video = Mode.VIDEO in chosen
+        self.offers_phone = Mode.PHONE in chosen
+
+    @hybrid_property
+    def video(self) -> bool:
+        """Whether it may be done by video (what the catalogue called ``video`` before modes)."""
+        return self.offers_video
+
+    @video.inplace.expression
+    @classmethod
+    def _video_expression(cls):
+        return cls.offers_video
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name_de
@@ -270,6 +307,8 @@ class Appointment(db.Model):
     # sha256 of the citizen's secret links; the links themselves are never stored.
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     join_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # How they meet (a Mode); only a video appointment has a room and a dial-in PIN.
+    mode: Mapped[str] = mapped_column(String(10), default=Mode.ON_SITE, server_default=Mode.ON_SITE.value)
     # Jitsi room name for video appointments.
     room: Mapped[str | None] = mapped_column(String(64), unique=True)
     # HMAC-SHA256 (keyed with SECRET_KEY) of the conference PIN for dial-in by phone
@@ -305,6 +344,7 @@ class Appointment(db.Model):
             "status IN ('held', 'confirmed', 'attended', 'no_show', 'cancelled', 'expired')",
             name="status_known",
         ),
+        CheckConstraint("mode IN ('on_site', 'video', 'phone')", name="mode_known"),
         Index("ix_appointment_clerk_start", "clerk_id", "start_at"),
         Index("ix_appointment_status_start", "status", "start_at"),
         # One person cannot be in two places at once: a repeated submit of the same form
@@ -321,7 +361,15 @@ class Appointment(db.Model):
 
     @property
     def is_video(self) -> bool:
-        return self.room is not None
+        return self.mode == Mode.VIDEO
+
+    @property
+    def is_phone(self) -> bool:
+        return self.mode == Mode.PHONE
+
+    @property
+    def is_on_site(self) -> bool:
+        return self.mode == Mode.ON_SITE
 
 
 class AuditEvent(db.Model):

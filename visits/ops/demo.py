@@ -23,7 +23,7 @@ SERVICES = [
         documents_en="ID card or passport\nTenancy agreement\nProof of income for the last three months",
         duration_minutes=30,
         buffer_after_minutes=0,
-        video=True,
+        modes=["video"],
     ),
     dict(
         slug="bewohnerparkausweis",
@@ -34,7 +34,7 @@ SERVICES = [
         documents_de="Personalausweis\nFahrzeugschein (Zulassungsbescheinigung Teil I)",
         documents_en="ID card\nVehicle registration certificate (part I)",
         duration_minutes=20,
-        video=True,
+        modes=["video"],
     ),
     dict(
         slug="personalausweis",
@@ -45,7 +45,7 @@ SERVICES = [
         documents_de="Bisheriger Ausweis\nEin aktuelles biometrisches Passfoto",
         documents_en="Current ID card\nA recent biometric passport photo",
         duration_minutes=30,
-        video=False,
+        modes=["on_site", "phone"],
         address="Bürgerbüro, Rathausplatz 1, 12345 Musterstadt",
     ),
 ]

@@ -16,6 +16,7 @@ from visits.extensions import db, login_manager
 
 def register(app: Flask) -> None:
     from visits import api
+    from visits.booking import modes
     from visits.ops import observability
     from visits.web import admin, feed, headers, jitsi_api, jitsi_events, staff
     from visits.web.join import views as join
@@ -26,6 +27,8 @@ def register(app: Flask) -> None:
         app.register_blueprint(blueprint)
     api.register(app)
     observability.register(app)
+    # "On site", "Video call", "By phone" in the page's (or mail's) language.
+    app.add_template_filter(modes.label, "mode_label")
 
     # The account, if the session is still its own (version, idle and absolute lifetime).
     login_manager.user_loader(staff.access.load_user)

@@ -21,7 +21,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from visits.admin.operations import SERVICE_FIELDS, SLUG_PATTERN
 from visits.admin.places import LOCATION_FIELDS, Closing
-from visits.models import Role
+from visits.booking.modes import LABELS as MODE_LABELS
+from visits.models import Mode, Role
 from visits.web.staff.forms import MultiCheckboxField
 
 
@@ -71,11 +72,11 @@ class ServiceForm(FlaskForm):
     duration_minutes = _minutes(_l("Duration (minutes)"), minimum=5, maximum=8 * 60, default=30)
     buffer_before_minutes = _minutes(_l("Buffer before (minutes)"), maximum=120)
     buffer_after_minutes = _minutes(_l("Buffer after (minutes)"), maximum=120)
-    video = RadioField(
-        _l("How the appointment takes place"),
-        choices=[SelectChoice("video", _l("By video")), SelectChoice("onsite", _l("On site"))],
-        default="video",
-        validators=[InputRequired(_l("Choose video or on site."))],
+    modes = MultiCheckboxField(
+        _l("How the appointment can take place (the citizen chooses)"),
+        choices=[SelectChoice(mode.value, label) for mode, label in MODE_LABELS.items()],
+        default=[Mode.VIDEO.value],
+        validators=[InputRequired(_l("Choose at least one way: on site, video call or by phone."))],
     )
     department_id = _department_field()
     address = StringField(_l("Address (for on-site appointments)"), validators=[Optional(), Length(max=300)])
@@ -91,7 +92,7 @@ class ServiceForm(FlaskForm):
             data[key] = (data[key] or "").strip()
         data["name_de"] = data["name_de"].strip()
         data["name_en"] = data["name_en"].strip()
-        data["video"] = self.video.data == "video"
+        data["modes"] = list(self.modes.data or ())
         data["address"] = (self.address.data or "").strip()
         data["active"] = bool(data["active"])
         data["location_id"] = self.location_id.data or None

@@ -17,6 +17,7 @@ MESSAGES = {
     "slug_invalid": _l("Use only lower-case letters, digits and single hyphens, e.g. “id-card”."),
     "slug_taken": _l("Another service uses this address part already."),
     "address_required": _l("Enter the address for an on-site service."),
+    "modes_required": _l("Choose at least one way: on site, video call or by phone."),
     "email_taken": _l("A staff account with this email address exists already."),
     "role_invalid": _l("Choose a role."),
     "last_admin": _l("This is the last active administrator; appoint another one first."),

@@ -51,7 +51,7 @@ def _service_form(service: Service | None):
     form = forms.ServiceForm(obj=service if showing else None, department_id=department_id)
     form.department_id.choices = department_choices()
     if showing:
-        form.video.data = "video" if service.video else "onsite"
+        form.modes.data = [mode.value for mode in service.modes]
     form.location_id.choices = [(0, gettext("The default location"))] + [
         (location.id, f"{location.name_de} ({location.department.name_de})") for location in places.all_locations(me())
     ]

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from visits import settings
-from visits.booking import availability, calendar, documents, guests, links, rules
+from visits.booking import availability, calendar, documents, guests, links, modes, rules
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import limiter
@@ -338,6 +338,9 @@ def _summary(appointment: Appointment) -> dict:
         "documents": service.documents(language),
         "when": local_when(appointment.start_at),
         "join_token": links.join_token(appointment) if appointment.is_video else None,
+        # On site: where to go; phone: who calls, from which number.
+        "place": modes.place_of(appointment, language),
+        "phone_call": modes.phone_call(appointment),
         "hold_until": (
             local_when(appointment.hold_expires_at) if appointment.hold_expires_at else None
         ),

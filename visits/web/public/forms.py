@@ -11,6 +11,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -28,6 +29,8 @@ MESSAGES = {
     "email_missing": _l("Enter your email address."),
     "email_invalid": _l("Enter an email address like name@example.org."),
     "phone_invalid": _l("Enter a phone number like 0221 123456."),
+    "phone_required": _l("Enter the phone number your clerk should call you on."),
+    "mode_not_offered": _l("This service is not offered that way. Please choose one of the ways shown."),
 }
 
 
@@ -35,6 +38,9 @@ class DetailsForm(FlaskForm):
     """Who books: just what the appointment needs (GDPR: data minimisation)."""
 
     start = HiddenField(validators=[InputRequired()])
+    # Choices: the service's modes (``offer_modes``); shown only when it offers several.
+    # Whether the service offers the chosen one is the booking's rule (mode_not_offered).
+    mode = RadioField(_l("How would you like to meet?"), choices=[], validate_choice=False)
     name = StringField(
         _l("Full name"),
         validators=[
@@ -74,6 +80,25 @@ class DetailsForm(FlaskForm):
         _l("I agree that my details are processed to arrange this appointment."),
         validators=[DataRequired(_l("Please agree to the processing of your details, or we cannot book."))],
     )
+
+
+def offer_modes(form: DetailsForm, service) -> None:
+    """The service's modes as the form's choices, and the phone number asked for as a
+    phone appointment needs it (required when phone is the only way)."""
+    from visits.booking import modes
+    from visits.models import Mode
+
+    form.mode.choices = [SelectChoice(mode.value, modes.LABELS[mode]) for mode in service.modes]
+    if len(service.modes) > 1:
+        form.mode.validators = [InputRequired(_l("Choose how you would like to meet."))]
+    if service.modes == [Mode.PHONE]:
+        form.phone.label.text = _l("Phone number")
+        form.phone.description = _l("Your clerk calls you on this number at the appointment time.")
+    elif Mode.PHONE in service.modes:
+        form.phone.description = _l(
+            "Needed for an appointment by phone: your clerk calls you on this number. Otherwise only if we "
+            "may call you when something changes at short notice."
+        )
 
 
 class ActionForm(FlaskForm):

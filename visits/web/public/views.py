@@ -33,7 +33,7 @@ from visits.booking.slots import Slot
 from visits.core import clock
 from visits.extensions import db, limiter, retry_after
 from visits.models import Location, Service
-from visits.web.public.forms import DetailsForm
+from visits.web.public.forms import MESSAGES, DetailsForm, offer_modes
 
 bp = Blueprint("public", __name__)
 
@@ -262,9 +262,11 @@ def details(slug: str):
         if start is None or availability.slot_at(service, start, now, location=parse_location(chosen)) is None:
             return _slot_gone(service, start)
         form = DetailsForm(start=chosen, language=page_language())
+        offer_modes(form, service)
         return _details_page(service, form, start)
 
     form = DetailsForm()
+    offer_modes(form, service)
     start = parse_start(form.start.data)
     if start is None:
         return _slot_gone(service, None)
@@ -287,13 +289,15 @@ def details(slug: str):
             via="web",
             own_hold=own_hold if isinstance(own_hold, int) else None,
             location=parse_location(form.start.data),
+            mode=form.mode.data or None,
         )
     except booking.SlotUnavailable:
         problem = _("Sorry, this time has just been taken by someone else. Please choose another time.")
         return _details_page(service, form, start, problem=problem, slot_gone=True, status=409)
-    except booking.InvalidCitizen as exc:
+    except (booking.InvalidCitizen, booking.ModeNotOffered) as exc:
         field = getattr(form, exc.info.get("field", ""), None) or form.name
-        field.errors = [*field.errors, _("Please check this entry.")]
+        message = MESSAGES.get(exc.info.get("reason", exc.code))
+        field.errors = [*field.errors, str(message) if message else _("Please check this entry.")]
         return _details_page(service, form, start, status=422)
     # The same page whatever the address already has: what it has is told by mail to
     # whoever reads that mailbox (visits.booking.unverified).
@@ -352,6 +356,7 @@ def too_many(error):
         form = DetailsForm()
         start = parse_start(form.start.data)
         if service is not None and start is not None:
+            offer_modes(form, service)
             problem = _(
                 "Too many booking requests have come from your connection. Please wait "
                 "a while (up to an hour) and send the form again; what you typed is kept."

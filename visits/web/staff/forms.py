@@ -174,11 +174,21 @@ CALLER_MESSAGES = {
     "email_invalid": _l("Enter a valid email address, like name@example.org."),
     "phone_invalid": _l("Enter a valid phone number."),
     "email_or_phone_missing": _l("Enter an email address or a phone number."),
+    "phone_required": _l("Enter the number to call the caller on: the appointment is by phone."),
 }
 
 
 class PhoneBookingForm(FlaskForm):
     start = RadioField(_l("Time"), validators=[InputRequired(_l("Choose a time."))], validate_choice=False)
+    # Choices: the service's modes (the page sets them); whether it offers the chosen one
+    # is the booking's rule (mode_not_offered).
+    mode = RadioField(
+        _l("How the appointment takes place"),
+        choices=[],
+        # DataRequired: a service with one mode shows no choice, and the page fills it in.
+        validators=[DataRequired(_l("Choose how the appointment takes place."))],
+        validate_choice=False,
+    )
     name = StringField(
         _l("Caller's name"),
         validators=[DataRequired(CALLER_MESSAGES["name_missing"]), citizen_rule("name", CALLER_MESSAGES)],

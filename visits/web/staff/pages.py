@@ -52,6 +52,7 @@ BOOKING_MESSAGES = {
     "already_booked_at_this_time": _l("This person already has an appointment at this time."),
     "not_changeable": _l("This appointment can no longer be changed."),
     "invalid_input": _l("Please check the caller's details."),
+    "mode_not_offered": _l("This service is not offered that way."),
 }
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from visits.booking import availability
+from visits.booking import availability, modes
 from visits.booking import operations as booking
 from visits.booking.availability import LocationChoice
 from visits.booking.slots import Slot
@@ -78,6 +78,9 @@ def phone_booking():
     if service is not None:
         by_day = clerk_agenda.free_slots_by_day(service, week, week + timedelta(days=6), now)
         form.start.choices = forms.choices((_value(s), _value(s)) for _, slots in by_day for s in slots)
+        form.mode.choices = [(mode.value, modes.label(mode)) for mode in service.modes]
+        if form.mode.data is None:
+            form.mode.data = modes.default_for(service).value
     status = 200
     if request.method == "POST":
         if service is None:
@@ -86,10 +89,12 @@ def phone_booking():
             try:
                 start, location = _chosen(form.start.data)
                 appointment = booking.book_for_caller(
-                    service, start, _citizen(form), clerk=me(), now=now, location=location
+                    service, start, _citizen(form), clerk=me(), now=now, location=location, mode=form.mode.data
                 )
             except booking.InvalidCitizen as error:
                 _show_caller_refusal(form, error)
+            except booking.ModeNotOffered as error:
+                form.mode.errors = [booking_message(error)]
             except booking.BookingError as error:
                 form.start.errors = [booking_message(error)]
             except ValueError:
