@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     Time,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,6 +35,7 @@ from visits.extensions import db
 from visits.models.types import UTCDateTime
 
 if TYPE_CHECKING:
+    from visits.models.items import AppointmentItem
     from visits.models.places import Department, Location
 
 
@@ -98,6 +100,11 @@ class Service(db.Model):
     # needs no location in this version, whatever is set here); see models/places.py.
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
+    # Composite appointments (models/items.py): how many persons one appointment may bring
+    # for this service, and whether the admin lets it be combined with the department's
+    # other combinable services in one appointment.
+    max_persons: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    combinable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     clerks: Mapped[list[StaffUser]] = relationship(
         secondary=clerk_service, back_populates="services"
@@ -111,6 +118,7 @@ class Service(db.Model):
             "buffer_before_minutes >= 0 AND buffer_after_minutes >= 0", name="buffers_positive"
         ),
         CheckConstraint("min_notice_minutes >= 0 AND horizon_days > 0", name="window_positive"),
+        CheckConstraint("max_persons >= 1", name="max_persons_positive"),
     )
 
     def name(self, language: str) -> str:
@@ -265,6 +273,11 @@ class Appointment(db.Model):
     service: Mapped[Service] = relationship()
     clerk: Mapped[StaffUser] = relationship(foreign_keys=[clerk_id])
     booked_by: Mapped[StaffUser | None] = relationship(foreign_keys=[booked_by_id])
+    # What the appointment is for: one or more services, each with a number of persons
+    # (models/items.py). ``service_id`` is the first item's service.
+    items: Mapped[list[AppointmentItem]] = relationship(
+        order_by="AppointmentItem.position", cascade="all, delete-orphan", back_populates="appointment"
+    )
 
     __table_args__ = (
         CheckConstraint("end_at > start_at", name="ends_after_start"),
@@ -421,5 +434,6 @@ class LoginAttempt(db.Model):
 
 from visits.models.documents import AppointmentDocument  # noqa: E402,F401
 from visits.models.guests import AppointmentGuest, GuestRole  # noqa: E402,F401
+from visits.models.items import AppointmentItem  # noqa: E402,F401
 from visits.models.places import ClosingDay, Department, Location  # noqa: E402,F401
 from visits.models.presence import RoomPresence  # noqa: E402,F401  (its own module: see there)
