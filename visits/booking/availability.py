@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from visits import settings
-from visits.booking import slots
+from visits.booking import combination, slots
 from visits.booking.holidays import holidays
 from visits.booking.wallclock import first_moment_showing
 from visits.extensions import db
@@ -271,3 +271,57 @@ def bookable_clerk_ids_of(service_ids: Iterable[int]) -> dict[int, list[int]]:
     for service_id, clerk_id in rows:
         found.setdefault(service_id, []).append(clerk_id)
     return found
+
+
+# -- several services in one appointment ---------------------------------------------------
+# (booking/combination.py): a list of (service, persons). One service for one person is
+# exactly the functions above, so a single booking takes the same path as before.
+
+Items = Sequence[tuple[Service, int]]
+
+
+def is_single(items: Items) -> bool:
+    """One service for one person: the plain case."""
+    return len(items) == 1 and items[0][1] == 1
+
+
+def combination_rules(items: Items) -> slots.ServiceRules:
+    """The slot engine's rules for the services with their persons (summed duration...)."""
+    return combination.combined([(service_rules(service), persons) for service, persons in items])
+
+
+def clerks_offering_all(items: Items) -> list[int]:
+    """Active clerks who offer every service of the items, in one query."""
+    offering = bookable_clerk_ids_of(service.id for service, _persons in items)
+    return combination.common_clerks([offering.get(service.id, []) for service, _persons in items])
+
+
+def free_slots_of_items(
+    items: Items, first_day: date, last_day: date, now: datetime, *, ignore_appointment: int | None = None
+) -> list[slots.Slot]:
+    """Free slots for all the items as one appointment with one clerk who offers them all
+    (the closing days are those of the first service's location: combinable services are
+    of one department)."""
+    first = items[0][0]
+    if is_single(items):
+        return free_slots(first, first_day, last_day, now, ignore_appointment=ignore_appointment)
+    return free_slots(
+        first,
+        first_day,
+        last_day,
+        now,
+        clerk_ids=clerks_offering_all(items),
+        ignore_appointment=ignore_appointment,
+        rules=combination_rules(items),
+    )
+
+
+def slot_of_items_at(
+    items: Items, start: datetime, now: datetime, *, ignore_appointment: int | None = None
+) -> slots.Slot | None:
+    """The free slot for all the items starting exactly at ``start``, if there is one."""
+    if is_single(items):
+        return slot_at(items[0][0], start, now, ignore_appointment=ignore_appointment)
+    day = start.astimezone(zone()).date()
+    found = free_slots_of_items(items, day, day, now, ignore_appointment=ignore_appointment)
+    return next((slot for slot in found if slot.start == start), None)

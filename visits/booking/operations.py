@@ -20,7 +20,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from visits import settings
-from visits.booking import availability, limits, locks, placement, rules
+from visits.booking import availability, combination, limits, locks, placement, rules
+from visits.booking.items import booked as booked_items
 from visits.booking.slots import Slot, blocked_range
 from visits.core import audit
 from visits.core import citizen as citizen_input
@@ -55,6 +56,15 @@ BookingPaused = _refusal("BookingPaused", "booking_paused")
 NotChangeable = _refusal("NotChangeable", "not_changeable")
 HoldExpired = _refusal("HoldExpired", "hold_expired")
 InvalidCitizen = _refusal("InvalidCitizen", "invalid_input")
+# Services that cannot be one appointment (booking/combination.py).
+TooManyPersons = _refusal("TooManyPersons", "too_many_persons")
+NotCombinable = _refusal("NotCombinable", "not_combinable")
+DuplicateService = _refusal("DuplicateService", "duplicate_service")
+NoService = _refusal("NoService", "no_service")
+_COMBINATION_REFUSALS = {cls.code: cls for cls in (TooManyPersons, NotCombinable, DuplicateService, NoService)}
+
+# What an appointment is for: one service (for one person), or a list of (service, persons).
+Booked = Service | availability.Items
 
 
 @dataclass(frozen=True)
@@ -90,24 +100,57 @@ def _check_limits(email: str, now: datetime, *, leaving_out: int | None = None) 
         raise LimitReached(limit=limit)
 
 
-def _free_slot(service: Service, start: datetime, now: datetime) -> Slot:
-    """The free slot at ``start``, as anyone would find it; SlotUnavailable otherwise."""
-    if not service.active:
+def items_of(booked: Booked) -> list[tuple[Service, int]]:
+    """The (service, persons) items of what is to be booked, refused when they cannot be
+    one appointment (TooManyPersons, NotCombinable, DuplicateService, NoService)."""
+    if isinstance(booked, Service):
+        return [(booked, 1)]
+    items = list(booked)
+    try:
+        combination.check(items)
+    except combination.CombinationRefused as refused:
+        info = {"service": refused.service_id, "limit": refused.limit}
+        raise _COMBINATION_REFUSALS[refused.code](**{k: v for k, v in info.items() if v is not None}) from None
+    return items
+
+
+def first_service(booked: Booked) -> Service:
+    """The service an appointment for ``booked`` names first (``Appointment.service``)."""
+    return booked if isinstance(booked, Service) else booked[0][0]
+
+
+def _same_items(appointment: Appointment, items: availability.Items) -> bool:
+    """Whether the appointment is for exactly these services and persons (a repeat of its request)."""
+    return [(s.id, n) for s, n in booked_items(appointment)] == [(s.id, n) for s, n in items]
+
+
+def _free_slot(service: Service, start: datetime, now: datetime, items: availability.Items = ()) -> Slot:
+    """The free slot at ``start``, as anyone would find it; SlotUnavailable otherwise.
+    ``items``: when there are several services or persons (the first is ``service``)."""
+    items = items or [(service, 1)]
+    if not all(what.active for what, _persons in items):
         raise SlotUnavailable("service is not offered")
-    slot = availability.slot_at(service, start, now)
+    slot = availability.slot_of_items_at(items, start, now)
     if slot is None:
         raise SlotUnavailable()
     return slot
 
 
 def _place(
-    service: Service, start: datetime, citizen: Citizen, now: datetime, *, slot: Slot | None = None, **how
+    service: Service,
+    start: datetime,
+    citizen: Citizen,
+    now: datetime,
+    *,
+    slot: Slot | None = None,
+    items: availability.Items = (),
+    **how,
 ) -> Appointment:
     """Insert the appointment with the first free clerk in fair order; ``how``: its status
     and who booked it which way, as ``placement.place`` takes them."""
-    slot = slot or _free_slot(service, start, now)
+    slot = slot or _free_slot(service, start, now, items)
     with _same_person_refused():
-        appointment = placement.place(service, slot, citizen, now, **how)
+        appointment = placement.place(service, slot, citizen, now, items=items, **how)
     if appointment is None:
         raise SlotUnavailable()
     return appointment
@@ -131,19 +174,22 @@ def _announce(kind: Change, appointment: Appointment, now: datetime, **extra) ->
 # -- use cases ---------------------------------------------------------------------------
 
 
-def _already_there(service: Service, start: datetime, email: str | None, now: datetime) -> Appointment | None:
+def _already_there(
+    service: Service, start: datetime, email: str | None, now: datetime, items: availability.Items = ()
+) -> Appointment | None:
     """The person's own appointment at ``start``, if they have one (a second click, a reload).
 
     Refuses at once when the slot is surely taken by someone else; otherwise takes the
     person's address lock, so two requests of the same person are decided one after the other."""
-    if placement.surely_taken(service, start, email, now):
+    combined = availability.combination_rules(items) if items else None
+    if placement.surely_taken(service, start, email, now, rules=combined):
         raise SlotUnavailable()
     locks.lock_address(email, "email")
     return placement.existing_for(email, start, now)
 
 
 def hold(
-    service: Service,
+    service: Booked,
     start: datetime,
     citizen: Citizen,
     *,
@@ -160,26 +206,31 @@ def hold(
     would find it before anything about the address: a slot nobody else could have is
     SlotUnavailable even when the address holds it itself, unless ``own_hold`` (the hold
     this browser placed, from its signed session) is that very hold. Otherwise a stranger
-    could learn that the address has an appointment at a time the picker shows as taken."""
+    could learn that the address has an appointment at a time the picker shows as taken.
+
+    ``service``: one service for one person, or a list of (service, persons) to be one
+    appointment (refused as ``items_of`` says when they cannot)."""
+    items = items_of(service)
+    service = first_service(items)
     citizen = clean_citizen(citizen, need_email=True)
     with transaction():
-        existing = _already_there(service, start, citizen.email, now)
+        existing = _already_there(service, start, citizen.email, now, items)
         if existing is not None:
             if existing.id != own_hold:
-                _free_slot(service, start, now)
-            if existing.service_id != service.id:
+                _free_slot(service, start, now, items)
+            if not _same_items(existing, items):
                 raise AlreadyBookedAtThisTime()
             return HoldResult(existing, created=False)
-        slot = _free_slot(service, start, now)
+        slot = _free_slot(service, start, now, items)
         _check_limits(citizen.email, now)
-        appointment = _place(service, start, citizen, now, slot=slot, status=Status.HELD, via=via)
+        appointment = _place(service, start, citizen, now, slot=slot, items=items, status=Status.HELD, via=via)
         audit.record("appointment.held", at=now, actor_label="citizen", obj=appointment)
         _announce(Change.HELD, appointment, now)
     return HoldResult(appointment, created=True)
 
 
 def book_confirmed(
-    service: Service,
+    service: Booked,
     start: datetime,
     citizen: Citizen,
     *,
@@ -190,12 +241,15 @@ def book_confirmed(
     enforce_limits: bool = True,
 ) -> HoldResult:
     """Book a confirmed appointment at once, for a person already identified (a caller on
-    the phone, a portal with an API key). Sends the same confirmation mail as online."""
+    the phone, a portal with an API key). Sends the same confirmation mail as online.
+    ``service`` as for ``hold``."""
+    items = items_of(service)
+    service = first_service(items)
     citizen = clean_citizen(citizen, need_email=False)
     with transaction():
-        existing = _already_there(service, start, citizen.email, now)
+        existing = _already_there(service, start, citizen.email, now, items)
         if existing is not None:
-            if existing.service_id != service.id or existing.status != Status.CONFIRMED:
+            if not _same_items(existing, items) or existing.status != Status.CONFIRMED:
                 raise AlreadyBookedAtThisTime()
             return HoldResult(existing, created=False)
         if enforce_limits and citizen.email:
@@ -205,6 +259,7 @@ def book_confirmed(
             start,
             citizen,
             now,
+            items=items,
             status=Status.CONFIRMED,
             via=via,
             booked_by=booked_by,
@@ -309,13 +364,11 @@ def reschedule(
     with transaction():
         if not rules.can_reschedule(appointment, now):
             raise NotChangeable(status=appointment.status)
-        service = appointment.service
-        slot = availability.slot_at(service, new_start, now, ignore_appointment=appointment.id)
+        items = booked_items(appointment)
+        slot = availability.slot_of_items_at(items, new_start, now, ignore_appointment=appointment.id)
         if slot is None:
             raise SlotUnavailable()
-        blocked_from, blocked_until = blocked_range(
-            slot.start, slot.end, availability.service_rules(service)
-        )
+        blocked_from, blocked_until = blocked_range(slot.start, slot.end, availability.combination_rules(items))
         order = placement.fair_order(slot.clerk_ids, slot.start)
         if appointment.clerk_id in order:
             order.remove(appointment.clerk_id)

@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from visits import settings
 from visits.booking import availability, links, locks
-from visits.booking.slots import Slot, blocked_range
+from visits.booking.slots import ServiceRules, Slot, blocked_range
 from visits.core.citizen import Citizen
 from visits.extensions import db
-from visits.models import ApiKey, Appointment, Service, StaffUser, Status
+from visits.models import ApiKey, Appointment, AppointmentItem, Service, StaffUser, Status
 from visits.models.types import UTCDateTime
 from visits.video import dial_in
 
@@ -109,15 +109,18 @@ def first_clerk_that_fits(
     return None
 
 
-def surely_taken(service: Service, start: datetime, email: str | None, now: datetime) -> bool:
+def surely_taken(
+    service: Service, start: datetime, email: str | None, now: datetime, *, rules: ServiceRules | None = None
+) -> bool:
     """Refusal fast path, so that many requests for a slot already taken stay cheap: one
     query. True when every active clerk who offers the service has an occupying appointment
     of someone else over the slot's blocked range, so no clerk could take it; False means
     only "maybe free" and the full path decides.
 
     Appointments of the asking address do not count, so the same request again still
-    finds its first booking."""
-    rules = availability.service_rules(service)
+    finds its first booking. ``rules``: of a combination whose first service is ``service``
+    (its clerks are among that service's, so the answer stays sure)."""
+    rules = rules or availability.service_rules(service)
     blocked_from, blocked_until = blocked_range(start, start + rules.duration, rules)
     free_clerk = db.session.scalar(
         _free_clerk_query(),
@@ -163,10 +166,14 @@ def place(
     via: str,
     booked_by: StaffUser | None = None,
     api_key: ApiKey | None = None,
+    items: availability.Items = (),
 ) -> Appointment | None:
     """Insert the appointment for the free ``slot`` with the first clerk in fair order who
-    is still free; None when each was taken a moment ago."""
-    blocked_from, blocked_until = blocked_range(slot.start, slot.end, availability.service_rules(service))
+    is still free; None when each was taken a moment ago. ``items``: the services with
+    their persons when there are several (the first is ``service``); else ``service`` for one."""
+    items = items or [(service, 1)]
+    rules = availability.combination_rules(items)
+    blocked_from, blocked_until = blocked_range(slot.start, slot.end, rules)
     placed: list[Appointment] = []
 
     def write(clerk_id: int) -> None:
@@ -205,6 +212,10 @@ def place(
                 dial_in_pin_hash=pin_hash,
                 created_at=now,
                 updated_at=now,
+                items=[
+                    AppointmentItem(service_id=what.id, persons=persons, position=position)
+                    for position, (what, persons) in enumerate(items)
+                ],
             )
         )
         db.session.add(placed[-1])
