@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import current_app
+from flask import Response, current_app
 from sqlalchemy import select
 
 from visits.api import problems
@@ -85,17 +85,10 @@ def slots(query: dict, slug: str):
     if service is None:
         raise ApiProblem(404, "not-found")
     now = clock.now()
-    today = _local(now).date()
-    first = query.get("from_") or today
-    last = query.get("to") or _add_days(first, DEFAULT_SLOT_RANGE_DAYS - 1)
-    if last < first:
-        return problems.invalid({"to": ["Must not be before `from`."]})
-    if (last - first).days + 1 > MAX_SLOT_RANGE_DAYS:
-        return problems.invalid({"to": [f"At most {MAX_SLOT_RANGE_DAYS} days from `from` (inclusive)."]})
-    # Nothing is free before today or past the service's horizon; asking the engine only for
-    # the days in between also keeps far-away dates from overflowing.
-    search_first = max(first, today)
-    search_last = min(last, _add_days(today, service.horizon_days + 1))
+    days = days_asked(query, now, service.horizon_days)
+    if isinstance(days, Response):
+        return days
+    first, last, search_first, search_last = days
     if search_first > search_last:
         body = _slot_body(service.slug, first, last, ())
     else:
@@ -108,6 +101,20 @@ def slots(query: dict, slug: str):
             lambda: _slot_body(service.slug, first, last, found.slots),
         )
     return current_app.response_class(body, mimetype="application/json")
+
+
+def days_asked(query: dict, now: datetime, horizon_days: int) -> tuple[date, date, date, date] | Response:
+    """The local days ``from``..``to`` asked for (default: a week from today), and the part
+    of them worth asking the engine: nothing is free before today or past the horizon, and
+    leaving far-away days out keeps them from overflowing. Invalid input: its answer."""
+    today = _local(now).date()
+    first = query.get("from_") or today
+    last = query.get("to") or _add_days(first, DEFAULT_SLOT_RANGE_DAYS - 1)
+    if last < first:
+        return problems.invalid({"to": ["Must not be before `from`."]})
+    if (last - first).days + 1 > MAX_SLOT_RANGE_DAYS:
+        return problems.invalid({"to": [f"At most {MAX_SLOT_RANGE_DAYS} days from `from` (inclusive)."]})
+    return first, last, max(first, today), min(last, _add_days(today, horizon_days + 1))
 
 
 def _slot_body(slug: str, first: date, last: date, found) -> bytes:

@@ -36,6 +36,10 @@ TITLES = {
     "booking-paused": lazy_gettext("Online booking is paused for this email address"),
     "not-changeable": lazy_gettext("This appointment can no longer be changed"),
     "hold-expired": lazy_gettext("The reservation has expired"),
+    "too-many-persons": lazy_gettext("Too many persons for this service"),
+    "not-combinable": lazy_gettext("These services cannot be booked together"),
+    "duplicate-service": lazy_gettext("A service is named twice"),
+    "no-service": lazy_gettext("No service named"),
     "rate-limited": lazy_gettext("Too many requests"),
     "server-error": lazy_gettext("Internal error"),
     "unavailable": lazy_gettext("Temporarily unavailable"),
@@ -77,6 +81,12 @@ _DETAILS = {
     ),
     "not-changeable": lazy_gettext("The appointment is over, cancelled or expired."),
     "hold-expired": lazy_gettext("The reservation ran out and the time was taken meanwhile."),
+    "too-many-persons": lazy_gettext("One appointment takes at most `limit` persons for this service."),
+    "not-combinable": lazy_gettext(
+        "Only services marked as combinable, all of one department, can share one appointment."
+    ),
+    "duplicate-service": lazy_gettext("Name each service once, with its number of persons."),
+    "no-service": lazy_gettext("Name at least one service."),
     "rate-limited": lazy_gettext("Please wait a little and try again."),
     "method-not-allowed": lazy_gettext("This address does not support the method used."),
     "payload-too-large": lazy_gettext("The request body is too large."),
@@ -92,6 +102,10 @@ _BOOKING_ERRORS = {
     booking.BookingPaused: (409, "booking-paused"),
     booking.NotChangeable: (409, "not-changeable"),
     booking.HoldExpired: (409, "hold-expired"),
+    booking.TooManyPersons: (422, "too-many-persons"),
+    booking.NotCombinable: (422, "not-combinable"),
+    booking.DuplicateService: (422, "duplicate-service"),
+    booking.NoService: (422, "no-service"),
 }
 
 
