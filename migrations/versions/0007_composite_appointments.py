@@ -1,5 +1,7 @@
-"""composite appointments: services say how many persons they take and whether they
-combine; an appointment is for one or more (service, persons) items
+"""composite appointments: an appointment is for one or more services, each with its persons
+
+Services say how many persons one appointment may bring (max_persons) and whether they
+combine with the department's other combinable services (combinable).
 
 Every existing appointment gets one item: its service, for one person. Every existing
 service takes one person and is not combinable until an admin says so.
