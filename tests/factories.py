@@ -42,6 +42,30 @@ HOUSING_BENEFIT = dict(
     documents_en="ID card\nTenancy agreement",
 )
 
+# A family's visit (composite appointments): residence registration for one, ID cards for
+# two, in one appointment; both combinable services of the default department.
+ANMELDUNG = dict(
+    slug="anmeldung",
+    name_de="Anmeldung",
+    name_en="Registration",
+    documents_de="Wohnungsgeberbestätigung",
+    documents_en="Landlord's confirmation",
+    duration_minutes=15,
+    buffer_after_minutes=5,
+    combinable=True,
+)
+PERSONALAUSWEIS = dict(
+    slug="personalausweis",
+    name_de="Personalausweis",
+    name_en="ID card",
+    documents_de="Biometrisches Passfoto\nGeburtsurkunde",
+    documents_en="Biometric passport photo\nBirth certificate",
+    duration_minutes=20,
+    buffer_before_minutes=10,
+    max_persons=4,
+    combinable=True,
+)
+
 
 def _stored(model, defaults: dict, fields: dict):
     """A row of ``model`` from ``defaults`` overridden by ``fields``, committed."""

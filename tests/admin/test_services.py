@@ -125,3 +125,22 @@ def test_a_service_without_any_mode_is_refused_with_a_message_at_the_checkboxes(
     body = response.get_data(as_text=True)
     assert message in body and 'href="#modes-0"' in body and 'id="modes-error"' in body
     assert db.session.scalar(select(Service)) is None
+
+def test_admin_says_how_many_persons_a_service_takes_and_that_it_combines(admin_client):
+    form = {**FORM, "max_persons": "4", "combinable": "y"}
+    assert admin_client.post("/admin/services/new", data=form).status_code == 302
+    service = db.session.scalar(select(Service).where(Service.slug == "wohnsitz-anmelden"))
+    assert (service.max_persons, service.combinable) == (4, True)
+    page = admin_client.get(f"/admin/services/{service.id}", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert 'value="4"' in page and "Personen je Termin (höchstens)" in page
+    assert "Darf mit anderen Dienstleistungen ihres Fachbereichs kombiniert werden" in page
+    refused = admin_client.post(f"/admin/services/{service.id}", data={**form, "max_persons": "0"})
+    assert refused.status_code == 422
+    db.session.refresh(service)
+    assert service.max_persons == 4
+
+
+def test_a_new_service_takes_one_person_and_does_not_combine(admin_client):
+    assert admin_client.post("/admin/services/new", data=FORM).status_code == 302
+    service = db.session.scalar(select(Service).where(Service.slug == "wohnsitz-anmelden"))
+    assert (service.max_persons, service.combinable) == (1, False)

@@ -19,6 +19,7 @@ SHAPE = {
     "hold_expires_at",
     "service",
     "service_name",
+    "items",
     "start",
     "end",
     "video",

@@ -42,6 +42,7 @@ OPERATIONS = [
     ("GET", "/api/v1/departments"),
     ("GET", "/api/v1/locations"),
     ("GET", "/api/v1/services/{slug}/slots"),
+    ("GET", "/api/v1/slots"),
     ("POST", "/api/v1/bookings"),
     ("GET", "/api/v1/bookings/{reference}"),
     ("DELETE", "/api/v1/bookings/{reference}"),
@@ -105,9 +106,12 @@ def _steer(case, world: World, data) -> None:
     if not data.draw(st.booleans(), label="steer"):
         return
     path = case.operation.path
-    if path.endswith("/slots"):
+    if path == "/api/v1/slots":
+        case.query = {**(case.query or {}), "items": "wohngeld:1"}
+    elif path.endswith("/slots"):
         case.path_parameters = {**(case.path_parameters or {}), "slug": "wohngeld"}
     elif path == "/api/v1/bookings" and isinstance(case.body, dict):
+        case.body.pop("items", None)
         case.body["service"] = "wohngeld"
         case.body["start"] = data.draw(st.sampled_from(world.starts), label="start")
         if data.draw(st.booleans(), label="deliverable email"):

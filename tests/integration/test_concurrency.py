@@ -13,15 +13,17 @@ from sqlalchemy import func, select
 
 from visits.booking import operations as booking
 from visits.extensions import db
-from visits.models import Appointment, Service
+from visits.models import Appointment, AppointmentItem, Service
 
 from .. import days
 from ..conftest import berlin
+from ..factories import ANMELDUNG, PERSONALAUSWEIS
 
 ATTEMPTS = 50
 
 
-def _race(app, service_id: int, start, now, citizen_for) -> Counter:
+def _race(app, service_id: int, start, now, citizen_for, items_for=None) -> Counter:
+    """``items_for(n)``: instead of the service, what racer n books as (service id, persons)."""
     # End this thread's transaction: on SQLite it would hold the write lock the racers need.
     db.session.commit()
     barrier = threading.Barrier(ATTEMPTS)
@@ -32,6 +34,8 @@ def _race(app, service_id: int, start, now, citizen_for) -> Counter:
         with app.app_context():
             barrier.wait()
             service = db.session.get(Service, service_id)
+            if items_for is not None:
+                service = [(db.session.get(Service, what), persons) for what, persons in items_for(n)]
             try:
                 result = booking.hold(service, start, citizen_for(n), now=now)
                 outcome = "booked" if result.created else "same-hold"
@@ -82,3 +86,30 @@ def test_one_person_clicking_fifty_times_at_once_gets_one_hold(app, factories):
     assert outcomes == {"booked": 1, "same-hold": ATTEMPTS - 1}
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1
+
+
+def test_families_and_single_bookings_racing_for_overlapping_time_never_overlap(app, factories):
+    """Half the racers book a family (registration x1 + ID cards x2: 08:10-09:05, blocked
+    08:00-09:10), half one ID card at the same start (blocked 08:00-08:30): each of the two
+    clerks gets exactly one of them, whichever came first, and nothing overlaps."""
+    anmeldung = factories.service(**ANMELDUNG)
+    ausweis = factories.service(**PERSONALAUSWEIS)
+    clerks = [factories.clerk([anmeldung, ausweis]), factories.clerk([anmeldung, ausweis])]
+    monday = days.BOOKING_MONDAY
+    start, now = berlin(monday, 8, 10), berlin(monday - timedelta(days=3), 9)
+    family, one_card = [(anmeldung.id, 1), (ausweis.id, 2)], [(ausweis.id, 1)]
+
+    outcomes = _race(
+        app, ausweis.id, start, now, lambda n: factories.citizen(email=f"family{n}@example.org"),
+        items_for=lambda n: family if n % 2 == 0 else one_card,
+    )
+
+    assert outcomes == {"booked": 2, "slot-no-longer-free": ATTEMPTS - 2}
+    db.session.expire_all()
+    rows = db.session.scalars(select(Appointment)).all()
+    assert sorted(row.clerk_id for row in rows) == sorted(clerk.id for clerk in clerks)
+    for row in rows:
+        persons = sum(item.persons for item in row.items)
+        expected = timedelta(minutes=55) if persons == 3 else timedelta(minutes=20)
+        assert row.end_at - row.start_at == expected
+    assert db.session.scalar(select(func.count()).select_from(AppointmentItem)) == sum(len(r.items) for r in rows)

@@ -376,3 +376,51 @@ def test_the_modes_migration_turns_the_video_flag_into_modes_and_gives_appointme
         conn.execute(sa.insert(APPOINTMENT), [
             {**_appointment(3, START + timedelta(minutes=15), confirmed_at=T0), "citizen_email": "max@example.org"}
         ])
+
+
+def test_the_composite_migration_gives_every_appointment_one_item_of_its_service(fresh_app):
+    """0007_composite: each existing appointment is for its service, one person; services
+    take one person and do not combine until an admin says so; down again cleanly."""
+    upgrade(revision="0006_places")
+    service = {
+        "description_de": "", "description_en": "", "documents_de": "", "documents_en": "", "duration_minutes": 30,
+        "buffer_before_minutes": 0, "buffer_after_minutes": 0, "min_notice_minutes": 0, "horizon_days": 60,
+        "active": True, "created_at": T0, "video": True, "address": "",
+    }
+    with db.engine.begin() as conn:
+        conn.execute(sa.insert(STAFF), [
+            {"id": 1, "email": "anna@stadt.test", "name": "Anna", "password_hash": "x", "role": "clerk",
+             "active": True, "created_at": T0},
+        ])
+        conn.execute(sa.insert(SERVICE), [
+            {**service, "id": 1, "slug": "anmeldung", "name_de": "Anmeldung", "name_en": "Registration"},
+            {**service, "id": 2, "slug": "ausweis", "name_de": "Ausweis", "name_en": "ID card"},
+        ])
+        conn.execute(sa.insert(APPOINTMENT), [
+            _appointment(1, START, confirmed_at=T0),
+            {**_appointment(2, START + timedelta(hours=1), confirmed_at=None), "service_id": 2},
+        ])
+    upgrade(revision="0007_composite")
+
+    with db.engine.connect() as conn:
+        items = conn.execute(sa.text(
+            "SELECT appointment_id, service_id, persons, position FROM appointment_item ORDER BY appointment_id"
+        )).all()
+        services = conn.execute(sa.text("SELECT id, max_persons, combinable FROM service ORDER BY id")).all()
+    assert [tuple(row) for row in items] == [(1, 1, 1, 0), (2, 2, 1, 0)]
+    assert [(i, m, bool(c)) for i, m, c in services] == [(1, 1, False), (2, 1, False)]
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE service SET max_persons = 0 WHERE id = 1"))
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO appointment_item (appointment_id, service_id, persons, position) VALUES (1, 1, 2, 1)"
+        ))
+
+    downgrade(revision="0006_places")
+    inspector = sa.inspect(db.engine)
+    assert not inspector.has_table("appointment_item")
+    assert not {"max_persons", "combinable"} & {c["name"] for c in inspector.get_columns("service")}
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.insert(APPOINTMENT), [
+            {**_appointment(3, START, confirmed_at=T0), "citizen_email": "max@example.org"}
+        ])

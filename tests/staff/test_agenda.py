@@ -112,3 +112,19 @@ def test_agenda_shows_public_holidays(clerk_client):
     christmas = date(today.year if (today.month, today.day) <= (12, 25) else today.year + 1, 12, 25)
     page = clerk_client.get(f"/staff/?date={christmas.isoformat()}").get_data(as_text=True)
     assert "Feiertag: Erster Weihnachtstag" in page
+
+
+def test_a_family_appointment_shows_every_service_with_its_persons(clerk_client, factories, clerk, monday):
+    from ..factories import ANMELDUNG, PERSONALAUSWEIS
+
+    anmeldung, ausweis = factories.service(**ANMELDUNG), factories.service(**PERSONALAUSWEIS)
+    clerk.services = [*clerk.services, anmeldung, ausweis]
+    db.session.commit()
+    family = booking.book_for_caller(
+        [(anmeldung, 1), (ausweis, 2)], berlin(monday, 8, 10), factories.citizen(name="Familie Yılmaz"),
+        clerk=clerk, now=clock.now(),
+    )
+    agenda = clerk_client.get(f"/staff/?view=day&date={monday.isoformat()}&lang=en").get_data(as_text=True)
+    assert "Registration, ID card (2 persons)" in agenda
+    page = clerk_client.get(f"/staff/appointments/{family.id}").get_data(as_text=True)
+    assert "Registration, ID card (2 persons)" in page

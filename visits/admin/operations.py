@@ -55,6 +55,8 @@ SERVICE_FIELDS = (
     "min_notice_minutes",
     "horizon_days",
     "active",
+    "max_persons",
+    "combinable",
 )
 
 

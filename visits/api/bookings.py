@@ -6,7 +6,7 @@ import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from flask import request
+from flask import Response, request
 from sqlalchemy import select
 
 from visits import settings
@@ -20,7 +20,7 @@ from visits.api.callers import (
 )
 from visits.api.routes import RATE_LIMITED, ApiProblem, bp, problem_response
 from visits.api.schemas import REFERENCE_RE, BookingRequestSchema, BookingSchema
-from visits.booking import availability, catalogue, links, unverified
+from visits.booking import availability, catalogue, items, links, unverified
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import db
@@ -40,7 +40,8 @@ def _booking_body(appointment: Appointment, *, with_links: bool) -> dict:
         "status": str(appointment.status),
         "hold_expires_at": (_local(appointment.hold_expires_at) if appointment.hold_expires_at else None),
         "service": service.slug,
-        "service_name": service.name(appointment.language),
+        "service_name": items.summary(appointment, appointment.language),
+        "items": [{"service": line.service.slug, "persons": line.persons} for line in items.lines(appointment)],
         "start": _local(appointment.start_at),
         "end": _local(appointment.end_at),
         "video": appointment.is_video,
@@ -73,11 +74,15 @@ def _bookable_start(service: Service, start: datetime, now: datetime) -> bool:
 )
 @problem_response(401, "invalid-api-key: an Authorization header with an unknown or revoked key")
 @problem_response(
+    422,
+    "invalid-input (with `errors`, per field, e.g. phone for a phone appointment), mode-not-offered; "
+    "for `items` also too-many-persons (with `limit`), not-combinable, duplicate-service",
+)
+@problem_response(
     409,
     "slot-unavailable (not a free slot, or just taken); with an API key also "
     "already-booked-at-this-time, limit-reached (with `limit`), booking-paused (with `paused_until`)",
 )
-@problem_response(422, "invalid-input (per field, e.g. phone for a phone appointment), mode-not-offered")
 @RATE_LIMITED
 @bp.doc(
     summary="Book a slot",
@@ -87,14 +92,18 @@ def _bookable_start(service: Service, start: datetime, now: datetime) -> bool:
     "upcoming ones or a booking pause (or the request is a repeat), nothing new is held, "
     "the reference belongs to no booking and the mail to the address says why. With a "
     "portal's API key: confirmed at once (the portal has identified the citizen) and every "
-    "refusal is answered as such. The start must be exactly a free slot.",
+    "refusal is answered as such. The start must be exactly a free slot. One service is "
+    "named by `service`; several in one appointment (a family: registration for one, ID "
+    "cards for two) by `items`, each with its number of persons, starting at a free slot "
+    "of GET /api/v1/slots?items=...",
     security=[{}, {"bearerAuth": []}],
 )
 def create_booking(data: dict):
     key = require_valid_key_if_sent()
-    service = catalogue.active_service(data["service"])
-    if service is None:
-        return problems.invalid({"service": ["Unknown service."]})
+    wanted = _wanted(data)
+    if isinstance(wanted, Response):
+        return wanted
+    service = booking.first_service(wanted)
     now = clock.now()
     start = data["start"].astimezone(UTC)
     location = availability.location_choice(data.get("location"))
@@ -113,13 +122,14 @@ def create_booking(data: dict):
         if not citizen.email:
             return problems.invalid({"email": ["Required: the confirmation link is sent there."]})
         held = unverified.request_hold(
-            service, start, citizen, now=now, via="api", location=location, mode=data.get("mode")
+            wanted, start, citizen, now=now, via="api", location=location, mode=data.get("mode")
         )
         if held is None:
-            return _answer_as_if_held(service, start, citizen, now, booking.choose_mode(service, data.get("mode"))), 201
+            mode = booking.choose_mode(service, data.get("mode"), booking.items_of(wanted))
+            return _answer_as_if_held(wanted, start, citizen, now, mode), 201
         return _booking_body(held, with_links=False), 201
     result = booking.book_confirmed(
-        service, start, citizen, now=now, via="api", api_key=key, location=location, mode=data.get("mode")
+        wanted, start, citizen, now=now, via="api", api_key=key, location=location, mode=data.get("mode")
     )
     # Only the portal that made the booking gets its links (a repeat may find one made on
     # the web).
@@ -128,21 +138,37 @@ def create_booking(data: dict):
     return body, 201 if result.created else 200
 
 
+def _wanted(data: dict) -> booking.Booked | Response:
+    """The active service of ``service``, or the (service, persons) of ``items``; an unknown
+    slug is invalid input."""
+    if "items" not in data:
+        service = catalogue.active_service(data["service"])
+        return service if service is not None else problems.invalid({"service": ["Unknown service."]})
+    wanted = [(catalogue.active_service(item["service"]), item["persons"]) for item in data["items"]]
+    unknown = [item["service"] for item, (service, _n) in zip(data["items"], wanted, strict=True) if service is None]
+    if unknown:
+        return problems.invalid({"items": [f"Unknown service: {slug}." for slug in unknown]})
+    return booking.items_of(wanted)
+
+
 def _answer_as_if_held(
-    service: Service, start: datetime, citizen: booking.Citizen, now: datetime, mode: Mode
+    wanted: booking.Booked, start: datetime, citizen: booking.Citizen, now: datetime, mode: Mode
 ) -> dict:
     """What a caller without a key hears when nothing new was held for the address (it has
     an appointment then, too many, a pause, or this is a repeat): the answer a new hold
     gets, with a reference that belongs to no booking. The facts went to the mailbox."""
     language = citizen.language if citizen.language in ("de", "en") else "de"
+    wanted = booking.items_of(wanted)
+    service = booking.first_service(wanted)
     return {
         "reference": links.new_reference(),
         "status": "held",
         "hold_expires_at": _local(now + timedelta(minutes=settings.current().hold_minutes)),
         "service": service.slug,
-        "service_name": service.name(language),
+        "service_name": items.summary_of(wanted, language),
+        "items": [{"service": what.slug, "persons": persons} for what, persons in wanted],
         "start": _local(start),
-        "end": _local(start + availability.service_rules(service).duration),
+        "end": _local(start + availability.combination_rules(wanted).duration),
         "video": mode == Mode.VIDEO,
         "mode": mode.value,
         "language": language,

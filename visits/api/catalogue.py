@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime, timedelta
 
-from flask import current_app
+from flask import Response, current_app
 from sqlalchemy import select
 
 from visits.api import problems
@@ -95,17 +95,10 @@ def slots(query: dict, slug: str):
     if location is None:
         return problems.invalid({"location": ["Unknown location."]})
     now = clock.now()
-    today = _local(now).date()
-    first = query.get("from_") or today
-    last = query.get("to") or _add_days(first, DEFAULT_SLOT_RANGE_DAYS - 1)
-    if last < first:
-        return problems.invalid({"to": ["Must not be before `from`."]})
-    if (last - first).days + 1 > MAX_SLOT_RANGE_DAYS:
-        return problems.invalid({"to": [f"At most {MAX_SLOT_RANGE_DAYS} days from `from` (inclusive)."]})
-    # Nothing is free before today or past the service's horizon; asking the engine only for
-    # the days in between also keeps far-away dates from overflowing.
-    search_first = max(first, today)
-    search_last = min(last, _add_days(today, service.horizon_days + 1))
+    days = days_asked(query, now, service.horizon_days)
+    if isinstance(days, Response):
+        return days
+    first, last, search_first, search_last = days
     offered = _modes_of(service.slug, generation)
     mode = query.get("mode")
     if search_first > search_last or (mode is not None and mode not in offered):
@@ -134,6 +127,20 @@ def _modes_of(slug: str, generation: str | None) -> tuple[str, ...]:
         return tuple(mode.value for mode in found.modes) if found is not None else ()
 
     return slot_cache.cache().memo(generation, ("service-modes", slug), load)
+
+
+def days_asked(query: dict, now: datetime, horizon_days: int) -> tuple[date, date, date, date] | Response:
+    """The local days ``from``..``to`` asked for (default: a week from today), and the part
+    of them worth asking the engine: nothing is free before today or past the horizon, and
+    leaving far-away days out keeps them from overflowing. Invalid input: its answer."""
+    today = _local(now).date()
+    first = query.get("from_") or today
+    last = query.get("to") or _add_days(first, DEFAULT_SLOT_RANGE_DAYS - 1)
+    if last < first:
+        return problems.invalid({"to": ["Must not be before `from`."]})
+    if (last - first).days + 1 > MAX_SLOT_RANGE_DAYS:
+        return problems.invalid({"to": [f"At most {MAX_SLOT_RANGE_DAYS} days from `from` (inclusive)."]})
+    return first, last, max(first, today), min(last, _add_days(today, horizon_days + 1))
 
 
 def _slot_body(

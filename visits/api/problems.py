@@ -37,6 +37,11 @@ TITLES = {
     "not-changeable": lazy_gettext("This appointment can no longer be changed"),
     "hold-expired": lazy_gettext("The reservation has expired"),
     "mode-not-offered": lazy_gettext("The service is not offered this way"),
+
+    "too-many-persons": lazy_gettext("Too many persons for this service"),
+    "not-combinable": lazy_gettext("These services cannot be booked together"),
+    "duplicate-service": lazy_gettext("A service is named twice"),
+    "no-service": lazy_gettext("No service named"),
     "rate-limited": lazy_gettext("Too many requests"),
     "server-error": lazy_gettext("Internal error"),
     "unavailable": lazy_gettext("Temporarily unavailable"),
@@ -79,6 +84,13 @@ _DETAILS = {
     "not-changeable": lazy_gettext("The appointment is over, cancelled or expired."),
     "hold-expired": lazy_gettext("The reservation ran out and the time was taken meanwhile."),
     "mode-not-offered": lazy_gettext("Choose one of the service's modes (see its `modes`)."),
+
+    "too-many-persons": lazy_gettext("One appointment takes at most `limit` persons for this service."),
+    "not-combinable": lazy_gettext(
+        "Only services marked as combinable, all of one department, can share one appointment."
+    ),
+    "duplicate-service": lazy_gettext("Name each service once, with its number of persons."),
+    "no-service": lazy_gettext("Name at least one service."),
     "rate-limited": lazy_gettext("Please wait a little and try again."),
     "method-not-allowed": lazy_gettext("This address does not support the method used."),
     "payload-too-large": lazy_gettext("The request body is too large."),
@@ -95,6 +107,11 @@ _BOOKING_ERRORS = {
     booking.NotChangeable: (409, "not-changeable"),
     booking.HoldExpired: (409, "hold-expired"),
     booking.ModeNotOffered: (422, "mode-not-offered"),
+
+    booking.TooManyPersons: (422, "too-many-persons"),
+    booking.NotCombinable: (422, "not-combinable"),
+    booking.DuplicateService: (422, "duplicate-service"),
+    booking.NoService: (422, "no-service"),
 }
 
 

@@ -1,5 +1,6 @@
 """The blueprint of /api/v1 and what its routes share: documented error answers and the
-error handlers. The routes are in ``catalogue`` (services, free slots), ``places``
+error handlers. The routes are in ``catalogue`` (services, free slots), ``composite`` (free
+slots for several services in one appointment), ``places``
 (departments, locations and their closing days) and ``bookings``;
 who is asking (API key, manage token) and the rate limits in ``callers``. Thin: parse,
 call visits.booking, answer.
@@ -63,6 +64,6 @@ def _booking_problem(error: booking.BookingError):
 
 
 # The route modules register their views on ``bp`` when imported.
-from visits.api import bookings, catalogue, places  # noqa: E402
+from visits.api import bookings, catalogue, composite, places  # noqa: E402
 
-__all__ = ["ApiProblem", "bookings", "bp", "catalogue", "places", "problem_response"]
+__all__ = ["ApiProblem", "bookings", "bp", "catalogue", "composite", "places", "problem_response"]

@@ -117,6 +117,47 @@ class SlotLocationSchema(ma.Schema):
     name = fields.String(required=True, metadata={"description": "In the language of Accept-Language"})
 
 
+# One service with its number of persons, as the slot query writes it: "<slug>:<persons>".
+ITEM_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*:[1-9][0-9]?"
+ITEMS_PATTERN = rf"^{ITEM_PATTERN}(?:,{ITEM_PATTERN})*$"
+MAX_ITEMS = 10
+
+
+class CompositeSlotQuerySchema(SlotQuerySchema):
+    items = fields.String(
+        required=True,
+        validate=[validate.Regexp(ITEMS_PATTERN), validate.Length(max=MAX_ITEMS * (slugs.SLUG_MAX + 4))],
+        metadata={
+            "description": "The services of one appointment with their numbers of persons, "
+            f"`<service-slug>:<persons>` separated by commas (at most {MAX_ITEMS}), e.g. "
+            "`anmeldung:1,personalausweis:2`. Several services must each be combinable and "
+            "of one department; persons at most the service's maximum",
+            "example": "anmeldung:1,personalausweis:2",
+        },
+    )
+
+
+class ItemSchema(ma.Schema):
+    """One service of a booking with its number of persons."""
+
+    service = fields.String(
+        required=True,
+        validate=_slug,
+        metadata={
+            "description": "Service slug",
+            "pattern": slugs.SLUG_PATTERN,
+            "minLength": 1,
+            "maxLength": slugs.SLUG_MAX,
+        },
+    )
+    persons = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(1, 99),
+        metadata={"description": "How many persons come for this service (at most its maximum)"},
+    )
+
+
 class SlotSchema(ma.Schema):
     start = fields.DateTime(required=True, metadata={"description": "ISO 8601 with the Europe/Berlin offset"})
     end = fields.DateTime(required=True)
@@ -140,18 +181,33 @@ class SlotListSchema(ma.Schema):
     slots = fields.List(fields.Nested(SlotSchema), required=True)
 
 
+class CompositeSlotListSchema(ma.Schema):
+    items = fields.List(fields.Nested(ItemSchema), required=True)
+    from_ = fields.Date(data_key="from", required=True)
+    to = fields.Date(required=True)
+    slots = fields.List(fields.Nested(SlotSchema), required=True)
+
+
 class BookingRequestSchema(ma.Schema):
     """A booking request. Without an API key it becomes a hold that the citizen confirms by
     the link in the mail (as on the web); with a portal's key it is confirmed at once."""
 
     service = fields.String(
-        required=True,
         validate=_slug,
         metadata={
-            "description": "Service slug (see GET /api/v1/services)",
+            "description": "Service slug (see GET /api/v1/services), for one person; "
+            "required unless `items` is given",
             "pattern": slugs.SLUG_PATTERN,
             "minLength": 1,
             "maxLength": slugs.SLUG_MAX,
+        },
+    )
+    items = fields.List(
+        fields.Nested(ItemSchema),
+        validate=validate.Length(1, MAX_ITEMS),
+        metadata={
+            "description": "Instead of `service`: several services in one appointment, each "
+            "with its number of persons (combinable services of one department)",
         },
     )
     start = fields.AwareDateTime(
@@ -219,6 +275,13 @@ class BookingRequestSchema(ma.Schema):
         },
     )
 
+    @ma.validates_schema(skip_on_field_errors=False, pass_original=True)  # named with the other missing fields
+    def _one_way_to_name_the_services(self, _data: dict, original, **_kwargs) -> None:
+        if not isinstance(original, dict):
+            return  # not an object at all: marshmallow says so already
+        if ("service" in original) == ("items" in original):
+            raise ma.ValidationError("Give either `service` or `items`.", "service")
+
 
 class BookingSchema(ma.Schema):
     reference = fields.String(required=True, metadata={"description": "e.g. T-7K3M-9XQ2"})
@@ -234,8 +297,13 @@ class BookingSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "Until when a held slot is reserved; null once confirmed"},
     )
-    service = fields.String(required=True)
-    service_name = fields.String(required=True)
+    service = fields.String(required=True, metadata={"description": "The first service's slug"})
+    service_name = fields.String(required=True, metadata={"description": "The names of all its services"})
+    items = fields.List(
+        fields.Nested(ItemSchema),
+        required=True,
+        metadata={"description": "Its services with their numbers of persons (one for a single service)"},
+    )
     start = fields.DateTime(required=True)
     end = fields.DateTime(required=True)
     video = fields.Boolean(required=True, metadata={"description": "true: mode is video"})

@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from visits import settings
-from visits.booking import slots
+from visits.booking import combination, slots
 from visits.booking.holidays import holidays
 from visits.booking.wallclock import wall_period
 from visits.extensions import db
@@ -370,3 +370,61 @@ def bookable_clerk_ids_of(service_ids: Iterable[int]) -> dict[int, list[int]]:
     for service_id, clerk_id in rows:
         found.setdefault(service_id, []).append(clerk_id)
     return found
+
+
+# -- several services in one appointment ---------------------------------------------------
+# (booking/combination.py): a list of (service, persons). One service for one person is
+# exactly the functions above, so a single booking takes the same path as before.
+
+Items = Sequence[tuple[Service, int]]
+
+
+def is_single(items: Items) -> bool:
+    """One service for one person: the plain case."""
+    return len(items) == 1 and items[0][1] == 1
+
+
+def combination_rules(items: Items) -> slots.ServiceRules:
+    """The slot engine's rules for the services with their persons (summed duration...)."""
+    return combination.combined([(service_rules(service), persons) for service, persons in items])
+
+
+def clerks_offering_all(items: Items) -> list[int]:
+    """Active clerks who offer every service of the items, in one query."""
+    offering = bookable_clerk_ids_of(service.id for service, _persons in items)
+    return combination.common_clerks([offering.get(service.id, []) for service, _persons in items])
+
+
+def free_slots_of_items(
+    items: Items, first_day: date, last_day: date, now: datetime, **where_and_whom
+) -> list[slots.Slot]:
+    """Free slots for all the items as one appointment with one clerk who offers them all;
+    ``where_and_whom`` as ``free_slots`` takes them (location, audience, on_site,
+    ignore_appointment). Reserved hours and on site follow the first service: combinable
+    services are of one department."""
+    first = items[0][0]
+    if is_single(items):
+        return free_slots(first, first_day, last_day, now, **where_and_whom)
+    return free_slots(
+        first,
+        first_day,
+        last_day,
+        now,
+        clerk_ids=clerks_offering_all(items),
+        rules=combination_rules(items),
+        **where_and_whom,
+    )
+
+
+def slots_of_items_at(items: Items, start: datetime, now: datetime, **where_and_whom) -> list[slots.Slot]:
+    """The free slots for all the items starting exactly at ``start`` (one per location)."""
+    if is_single(items):
+        return slots_at(items[0][0], start, now, **where_and_whom)
+    day = start.astimezone(zone()).date()
+    return [slot for slot in free_slots_of_items(items, day, day, now, **where_and_whom) if slot.start == start]
+
+
+def slot_of_items_at(items: Items, start: datetime, now: datetime, **where_and_whom) -> slots.Slot | None:
+    """The (first) free slot for all the items starting exactly at ``start``, if there is one."""
+    found = slots_of_items_at(items, start, now, **where_and_whom)
+    return found[0] if found else None

@@ -18,7 +18,7 @@ from flask_babel import force_locale, format_date, format_time, gettext
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from visits import settings
-from visits.booking import availability, links, modes
+from visits.booking import availability, items, links, modes
 from visits.core import clock
 from visits.core.refusals import Refused
 from visits.models import Appointment, Status
@@ -70,7 +70,7 @@ def _when(appointment: Appointment) -> str:
 
 
 def _summary(appointment: Appointment) -> str:
-    return gettext("Appointment: %(service)s", service=appointment.service.name(appointment.language))
+    return gettext("Appointment: %(service)s", service=items.summary(appointment, appointment.language))
 
 
 def _location(appointment: Appointment) -> str | None:
@@ -86,9 +86,8 @@ def _location(appointment: Appointment) -> str | None:
 def _description(
     appointment: Appointment, manage_url: str, join_url: str | None, phone_line: str | None = None
 ) -> str:
-    service = appointment.service
     lines = [
-        service.name(appointment.language),
+        items.summary(appointment, appointment.language),
         _when(appointment),
         gettext("Reference: %(reference)s", reference=appointment.reference),
         "",
@@ -106,10 +105,13 @@ def _description(
         if place.accessibility:
             lines.append(gettext("Accessibility: %(features)s", features=", ".join(place.accessibility)))
         lines.append("")
-    documents = service.documents(appointment.language)
+    documents = items.documents_per_service(appointment, appointment.language)
     if documents:
         lines.append(gettext("Please have at hand:"))
-        lines += [f"- {doc}" for doc in documents]
+        several = len(items.lines(appointment)) > 1
+        for label, of_service in documents:
+            lines += [f"{label}:"] if several else []
+            lines += [f"- {doc}" for doc in of_service]
         lines.append("")
     lines += [gettext("Change or cancel:"), manage_url]
     return "\n".join(lines)
@@ -203,7 +205,7 @@ def _feed_event(appointment: Appointment, now: datetime) -> Event:
     lands in a calendar program outside the city's systems; the agenda has the details)."""
     event = _timed_event(appointment, now)
     kind = {"video": gettext("video"), "phone": gettext("phone")}.get(appointment.mode, gettext("on site"))
-    event.add("summary", f"{appointment.service.name('de')} ({kind}, {appointment.reference})")
+    event.add("summary", f"{items.summary(appointment, 'de')} ({kind}, {appointment.reference})")
     cancelled = appointment.status in (Status.CANCELLED, Status.EXPIRED)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")

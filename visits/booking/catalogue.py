@@ -16,3 +16,22 @@ def active_service(slug: str | None) -> Service | None:
     if not slugs.is_slug(slug):
         return None
     return db.session.scalar(select(Service).where(Service.slug == slug, Service.active.is_(True)))
+
+
+def combinable_with(service: Service) -> list[Service]:
+    """The active services a citizen may add to ``service`` in one appointment: when the
+    admin marked it combinable, the department's other combinable services, by name."""
+    if not service.combinable:
+        return []
+    return list(
+        db.session.scalars(
+            select(Service)
+            .where(
+                Service.active.is_(True),
+                Service.combinable.is_(True),
+                Service.department_id == service.department_id,
+                Service.id != service.id,
+            )
+            .order_by(Service.name_de, Service.id)
+        )
+    )

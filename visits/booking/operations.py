@@ -20,8 +20,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from visits import settings
-from visits.booking import availability, limits, locks, modes, placement, rules
+from visits.booking import availability, combination, limits, locks, modes, placement, rules
 from visits.booking.availability import ANY, Audience, LocationChoice
+from visits.booking.items import booked as booked_items
 from visits.booking.slots import Slot, blocked_range
 from visits.core import audit
 from visits.core import citizen as citizen_input
@@ -57,6 +58,15 @@ NotChangeable = _refusal("NotChangeable", "not_changeable")
 HoldExpired = _refusal("HoldExpired", "hold_expired")
 InvalidCitizen = _refusal("InvalidCitizen", "invalid_input")
 ModeNotOffered = _refusal("ModeNotOffered", "mode_not_offered")
+# Services that cannot be one appointment (booking/combination.py).
+TooManyPersons = _refusal("TooManyPersons", "too_many_persons")
+NotCombinable = _refusal("NotCombinable", "not_combinable")
+DuplicateService = _refusal("DuplicateService", "duplicate_service")
+NoService = _refusal("NoService", "no_service")
+_COMBINATION_REFUSALS = {cls.code: cls for cls in (TooManyPersons, NotCombinable, DuplicateService, NoService)}
+
+# What an appointment is for: one service (for one person), or a list of (service, persons).
+Booked = Service | availability.Items
 
 
 @dataclass(frozen=True)
@@ -87,13 +97,16 @@ def clean_citizen(citizen: Citizen, *, need_email: bool, mode: Mode | None = Non
         raise _invalid(refused) from refused
 
 
-def choose_mode(service: Service, mode: str | None) -> Mode:
-    """The mode asked for (None: the service's default); ModeNotOffered when the service
-    does not offer it."""
+def choose_mode(service: Service, mode: str | None, items: availability.Items = ()) -> Mode:
+    """The mode asked for (None: the service's default); ModeNotOffered when the service,
+    or another service of ``items`` (one appointment for all), does not offer it."""
     try:
-        return modes.chosen(service, mode)
+        chosen = modes.chosen(service, mode)
     except Refused as refused:
         raise ModeNotOffered(f"{service.slug} is not offered as {mode}", field=refused.field, mode=mode) from refused
+    if any(chosen not in other.modes for other, _persons in items):
+        raise ModeNotOffered(f"not every service is offered as {chosen}", field="mode", mode=chosen)
+    return chosen
 
 
 def _check_limits(email: str, now: datetime, *, leaving_out: int | None = None) -> None:
@@ -105,22 +118,49 @@ def _check_limits(email: str, now: datetime, *, leaving_out: int | None = None) 
         raise LimitReached(limit=limit)
 
 
+def items_of(booked: Booked) -> list[tuple[Service, int]]:
+    """The (service, persons) items of what is to be booked, refused when they cannot be
+    one appointment (TooManyPersons, NotCombinable, DuplicateService, NoService)."""
+    if isinstance(booked, Service):
+        return [(booked, 1)]
+    items = list(booked)
+    try:
+        combination.check(items)
+    except combination.CombinationRefused as refused:
+        info = {"service": refused.service_id, "limit": refused.limit}
+        raise _COMBINATION_REFUSALS[refused.code](**{k: v for k, v in info.items() if v is not None}) from None
+    return items
+
+
+def first_service(booked: Booked) -> Service:
+    """The service an appointment for ``booked`` names first (``Appointment.service``)."""
+    return booked if isinstance(booked, Service) else booked[0][0]
+
+
+def _same_items(appointment: Appointment, items: availability.Items) -> bool:
+    """Whether the appointment is for exactly these services and persons (a repeat of its request)."""
+    return [(s.id, n) for s, n in booked_items(appointment)] == [(s.id, n) for s, n in items]
+
+
 def _free_slots(
     service: Service,
     start: datetime,
     now: datetime,
     *,
+    items: availability.Items = (),
     location: LocationChoice = ANY,
     audience: Audience = Audience.PUBLIC,
     mode: str | None = None,
 ) -> Sequence[Slot]:
     """The free slots at ``start`` (one per location) for an appointment in ``mode``, as
     anyone of ``audience`` would find them (the public: no reserved hours before their
-    release); SlotUnavailable otherwise."""
-    if not service.active:
+    release); SlotUnavailable otherwise. ``items``: when there are several services or
+    persons (the first is ``service``)."""
+    items = items or [(service, 1)]
+    if not all(what.active for what, _persons in items):
         raise SlotUnavailable("service is not offered")
-    found = availability.slots_at(
-        service, start, now, location=location, audience=audience, on_site=availability.is_on_site(service, mode)
+    found = availability.slots_of_items_at(
+        items, start, now, location=location, audience=audience, on_site=availability.is_on_site(service, mode)
     )
     if not found:
         raise SlotUnavailable()
@@ -136,15 +176,16 @@ def _place(
     candidates: Sequence[Slot] | None = None,
     location: LocationChoice = ANY,
     audience: Audience = Audience.PUBLIC,
+    items: availability.Items = (),
     **how,
 ) -> Appointment:
     """Insert the appointment with the first free clerk in fair order; ``how``: its status
     and who booked it which way, as ``placement.place`` takes them."""
     candidates = candidates or _free_slots(
-        service, start, now, location=location, audience=audience, mode=how.get("mode")
+        service, start, now, items=items, location=location, audience=audience, mode=how.get("mode")
     )
     with _same_person_refused():
-        appointment = placement.place(service, candidates, citizen, now, **how)
+        appointment = placement.place(service, candidates, citizen, now, items=items, **how)
     if appointment is None:
         raise SlotUnavailable()
     return appointment
@@ -168,19 +209,22 @@ def _announce(kind: Change, appointment: Appointment, now: datetime, **extra) ->
 # -- use cases ---------------------------------------------------------------------------
 
 
-def _already_there(service: Service, start: datetime, email: str | None, now: datetime) -> Appointment | None:
+def _already_there(
+    service: Service, start: datetime, email: str | None, now: datetime, items: availability.Items = ()
+) -> Appointment | None:
     """The person's own appointment at ``start``, if they have one (a second click, a reload).
 
     Refuses at once when the slot is surely taken by someone else; otherwise takes the
     person's address lock, so two requests of the same person are decided one after the other."""
-    if placement.surely_taken(service, start, email, now):
+    combined = availability.combination_rules(items) if items else None
+    if placement.surely_taken(service, start, email, now, rules=combined):
         raise SlotUnavailable()
     locks.lock_address(email, "email")
     return placement.existing_for(email, start, now)
 
 
 def hold(
-    service: Service,
+    service: Booked,
     start: datetime,
     citizen: Citizen,
     *,
@@ -202,21 +246,25 @@ def hold(
     could learn that the address has an appointment at a time the picker shows as taken.
     The public is refused reserved hours before their release (SlotUnavailable).
 
-    ``mode``: one of the service's modes (None: its default); ModeNotOffered otherwise."""
-    chosen = choose_mode(service, mode)
+    ``service``: one service for one person, or a list of (service, persons) to be one
+    appointment (refused as ``items_of`` says when they cannot). ``mode``: one of the
+    services' modes (None: the first one's default); ModeNotOffered otherwise."""
+    items = items_of(service)
+    service = first_service(items)
+    chosen = choose_mode(service, mode, items)
     citizen = clean_citizen(citizen, need_email=True, mode=chosen)
     with transaction():
-        existing = _already_there(service, start, citizen.email, now)
+        existing = _already_there(service, start, citizen.email, now, items)
         if existing is not None:
             if existing.id != own_hold:
-                _free_slots(service, start, now, location=location, mode=chosen)
-            if existing.service_id != service.id:
+                _free_slots(service, start, now, items=items, location=location, mode=chosen)
+            if not _same_items(existing, items):
                 raise AlreadyBookedAtThisTime()
             return HoldResult(existing, created=False)
-        candidates = _free_slots(service, start, now, location=location, mode=chosen)
+        candidates = _free_slots(service, start, now, items=items, location=location, mode=chosen)
         _check_limits(citizen.email, now)
         appointment = _place(
-            service, start, citizen, now, candidates=candidates, status=Status.HELD, via=via, mode=chosen
+            service, start, citizen, now, candidates=candidates, items=items, status=Status.HELD, via=via, mode=chosen
         )
         audit.record("appointment.held", at=now, actor_label="citizen", obj=appointment)
         _announce(Change.HELD, appointment, now)
@@ -224,7 +272,7 @@ def hold(
 
 
 def book_confirmed(
-    service: Service,
+    service: Booked,
     start: datetime,
     citizen: Citizen,
     *,
@@ -239,13 +287,15 @@ def book_confirmed(
 ) -> HoldResult:
     """Book a confirmed appointment at once, for a person already identified (a caller on
     the phone: ``audience`` staff; a portal with an API key: the public). Sends the same
-    confirmation mail as online. ``mode``: one of the service's modes (None: its default)."""
-    chosen = choose_mode(service, mode)
+    confirmation mail as online. ``service`` and ``mode`` as for ``hold``."""
+    items = items_of(service)
+    service = first_service(items)
+    chosen = choose_mode(service, mode, items)
     citizen = clean_citizen(citizen, need_email=False, mode=chosen)
     with transaction():
-        existing = _already_there(service, start, citizen.email, now)
+        existing = _already_there(service, start, citizen.email, now, items)
         if existing is not None:
-            if existing.service_id != service.id or existing.status != Status.CONFIRMED:
+            if not _same_items(existing, items) or existing.status != Status.CONFIRMED:
                 raise AlreadyBookedAtThisTime()
             return HoldResult(existing, created=False)
         if enforce_limits and citizen.email:
@@ -257,6 +307,7 @@ def book_confirmed(
             now,
             location=location,
             audience=audience,
+            items=items,
             status=Status.CONFIRMED,
             via=via,
             booked_by=booked_by,
@@ -384,8 +435,9 @@ def reschedule(
         if not rules.can_reschedule(appointment, now):
             raise NotChangeable(status=appointment.status)
         service = appointment.service
-        candidates = availability.slots_at(
-            service,
+        items = booked_items(appointment)
+        candidates = availability.slots_of_items_at(
+            items,
             new_start,
             now,
             location=location,
@@ -396,9 +448,7 @@ def reschedule(
         if not candidates:
             raise SlotUnavailable()
         slot = candidates[0]
-        blocked_from, blocked_until = blocked_range(
-            slot.start, slot.end, availability.service_rules(service)
-        )
+        blocked_from, blocked_until = blocked_range(slot.start, slot.end, availability.combination_rules(items))
         location_of = dict(placement.places_in_fair_order(candidates, slot.start))
         order = list(location_of)
         if appointment.clerk_id in order:

@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from visits import settings
 from visits.booking import availability, links, locks
-from visits.booking.slots import Slot, blocked_range
+from visits.booking.slots import ServiceRules, Slot, blocked_range
 from visits.core.citizen import Citizen
 from visits.extensions import db
-from visits.models import ApiKey, Appointment, Mode, Service, StaffUser, Status
+from visits.models import ApiKey, Appointment, AppointmentItem, Mode, Service, StaffUser, Status
 from visits.models.types import UTCDateTime
 from visits.video import dial_in
 
@@ -119,15 +119,18 @@ def first_clerk_that_fits(
     return None
 
 
-def surely_taken(service: Service, start: datetime, email: str | None, now: datetime) -> bool:
+def surely_taken(
+    service: Service, start: datetime, email: str | None, now: datetime, *, rules: ServiceRules | None = None
+) -> bool:
     """Refusal fast path, so that many requests for a slot already taken stay cheap: one
     query. True when every active clerk who offers the service has an occupying appointment
     of someone else over the slot's blocked range, so no clerk could take it; False means
     only "maybe free" and the full path decides.
 
     Appointments of the asking address do not count, so the same request again still
-    finds its first booking."""
-    rules = availability.service_rules(service)
+    finds its first booking. ``rules``: of a combination whose first service is ``service``
+    (its clerks are among that service's, so the answer stays sure)."""
+    rules = rules or availability.service_rules(service)
     blocked_from, blocked_until = blocked_range(start, start + rules.duration, rules)
     free_clerk = db.session.scalar(
         _free_clerk_query(),
@@ -174,14 +177,18 @@ def place(
     booked_by: StaffUser | None = None,
     api_key: ApiKey | None = None,
     mode: Mode,
+    items: availability.Items = (),
 ) -> Appointment | None:
     """Insert the appointment for the free slot (``candidates``: the free slots at its
     instant, one per location) with the first clerk in fair order who is still free, at
     that clerk's location; None when each was taken a moment ago. Only a video appointment
-    gets a Jitsi room and a dial-in PIN."""
+    gets a Jitsi room and a dial-in PIN. ``items``: the services with their persons when
+    there are several (the first is ``service``); else ``service`` for one."""
     slot = candidates[0]
     video = mode == Mode.VIDEO
-    blocked_from, blocked_until = blocked_range(slot.start, slot.end, availability.service_rules(service))
+    items = items or [(service, 1)]
+    rules = availability.combination_rules(items)
+    blocked_from, blocked_until = blocked_range(slot.start, slot.end, rules)
     placed: list[Appointment] = []
     order = places_in_fair_order(candidates, slot.start)
     location_of = dict(order)
@@ -224,6 +231,10 @@ def place(
                 dial_in_pin_hash=pin_hash,
                 created_at=now,
                 updated_at=now,
+                items=[
+                    AppointmentItem(service_id=what.id, persons=persons, position=position)
+                    for position, (what, persons) in enumerate(items)
+                ],
             )
         )
         db.session.add(placed[-1])

@@ -100,6 +100,9 @@ class ServiceRules:
     buffer_after: timedelta = timedelta(0)
     min_notice: timedelta = timedelta(0)
     horizon: timedelta = timedelta(days=60)
+    # A combination of services (booking/combination.py): the services whose hours it
+    # needs, every one of them; empty: just ``id``.
+    combines: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,7 @@ def free_slots(
     clerks = sorted(set(clerk_ids))
     listed = set(clerks)
     places = _rules_by_place(rules, on_site, location_id)
+    needs = service.combines or frozenset((service.id,))
     blocked = _blocked_by_clerk((absences, booked), listed)
     closed = _closed_by_location(closings, {location for location, _ in places})
     reserved_grid = grid
@@ -169,7 +173,7 @@ def free_slots(
     windows_of: dict[_Week, list[tuple[int, int]]] = {}  # most clerks share their hours
     wall = _WallClock(tz)
     for (location, reserved), place_rules in places.items():
-        weeks = _weeks_by_clerk(place_rules, listed, service.id)
+        weeks = _weeks_by_clerk(place_rules, listed, needs)
         if not weeks:
             continue
         place = (location if on_site else None, reserved)
@@ -357,15 +361,15 @@ _Hours = tuple[date | None, date | None, time, time]  # valid_from, valid_until,
 _Week = tuple[tuple[_Hours, ...], ...]  # the hours of Monday ... Sunday
 
 
-def _weeks_by_clerk(rules: Iterable[WeeklyRule], listed: set[int], service_id: int) -> dict[int, _Week]:
-    """The rules that apply to this service, per clerk, as a hashable week.
+def _weeks_by_clerk(rules: Iterable[WeeklyRule], listed: set[int], service_ids: frozenset[int]) -> dict[int, _Week]:
+    """The rules that apply to all of these services, per clerk, as a hashable week.
 
     Hashable, so clerks with the same hours share one computation of their windows."""
     days_by_clerk: dict[int, list[list[_Hours]]] = {}
     for rule in rules:
         if rule.clerk_id not in listed:
             continue
-        if rule.service_ids is not None and service_id not in rule.service_ids:
+        if rule.service_ids is not None and not service_ids <= rule.service_ids:
             continue
         week = days_by_clerk.get(rule.clerk_id)
         if week is None:

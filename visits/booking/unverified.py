@@ -17,7 +17,7 @@ from visits.booking.availability import ANY, LocationChoice
 from visits.core.citizen import Citizen
 from visits.extensions import transaction
 from visits.mail import compose as mail
-from visits.models import Appointment, Service
+from visits.models import Appointment
 
 # Refusals that depend on what the address already has: an anonymous booker hears none of
 # them, the mailbox of the address is told instead (``request_hold``).
@@ -29,7 +29,7 @@ _TOLD_BY_MAIL = {
 
 
 def request_hold(
-    service: Service,
+    service: operations.Booked,
     start: datetime,
     citizen: Citizen,
     *,
@@ -52,7 +52,7 @@ def request_hold(
                 _TOLD_BY_MAIL[refusal.code],
                 email=cleaned.email,
                 language=cleaned.language,
-                service=service,
+                service=operations.first_service(service),
                 start=start,
                 now=now,
                 **refusal.info,

@@ -15,7 +15,7 @@ from visits.booking.slots import Slot
 from visits.booking.wallclock import wall_instant
 from visits.core import audit
 from visits.extensions import db, transaction
-from visits.models import Absence, Appointment, Service, StaffUser, Status
+from visits.models import Absence, Appointment, AppointmentItem, Service, StaffUser, Status
 
 
 def local_days(first_day: date, last_day: date) -> tuple[datetime, datetime]:
@@ -35,7 +35,11 @@ def agenda(clerk_id: int | None, first_day: date, last_day: date) -> list[Appoin
             Appointment.start_at < end,
             Appointment.status != Status.EXPIRED,
         )
-        .options(selectinload(Appointment.service), selectinload(Appointment.clerk))
+        .options(
+            selectinload(Appointment.service),
+            selectinload(Appointment.clerk),
+            selectinload(Appointment.items).selectinload(AppointmentItem.service),
+        )
         .order_by(Appointment.start_at, Appointment.id)
     )
     if clerk_id is not None:

@@ -47,7 +47,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from visits import settings
-from visits.booking import availability, calendar, links, modes, rules
+from visits.booking import availability, calendar, items, links, modes, rules
 from visits.extensions import db
 from visits.mail import outbox
 from visits.models import Appointment, OutboxMessage, Service, Status
@@ -208,8 +208,12 @@ def _context(kind: str, appointment: Appointment, now: datetime, extra: dict) ->
         "appointment": appointment,
         "name": "" if kind == "confirm_request" else unlinked(one_line(appointment.citizen_name)),
         "reference": appointment.reference,
-        "service_name": service.name(language),
+        "service_name": items.summary(appointment, language),
         "documents": service.documents(language),
+        # Several services: what to bring, listed per service (the union of their lists).
+        "documents_by_service": (
+            items.documents_per_service(appointment, language) if len(items.lines(appointment)) > 1 else []
+        ),
         "is_video": appointment.is_video,
         "mode": appointment.mode,
         # On site: where to go (address, directions, accessibility); phone: who calls from where.

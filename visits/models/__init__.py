@@ -36,6 +36,7 @@ from visits.extensions import db
 from visits.models.types import UTCDateTime
 
 if TYPE_CHECKING:
+    from visits.models.items import AppointmentItem
     from visits.models.places import Department, Location
 
 
@@ -113,6 +114,11 @@ class Service(db.Model):
     # needs no location in this version, whatever is set here); see models/places.py.
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
+    # Composite appointments (models/items.py): how many persons one appointment may bring
+    # for this service, and whether the admin lets it be combined with the department's
+    # other combinable services in one appointment.
+    max_persons: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    combinable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     clerks: Mapped[list[StaffUser]] = relationship(
         secondary=clerk_service, back_populates="services"
@@ -127,6 +133,8 @@ class Service(db.Model):
         ),
         CheckConstraint("min_notice_minutes >= 0 AND horizon_days > 0", name="window_positive"),
         CheckConstraint("offers_on_site OR offers_video OR offers_phone", name="offers_a_mode"),
+
+        CheckConstraint("max_persons >= 1", name="max_persons_positive"),
     )
 
     @property
@@ -335,6 +343,12 @@ class Appointment(db.Model):
     booked_by: Mapped[StaffUser | None] = relationship(foreign_keys=[booked_by_id])
     location: Mapped[Location | None] = relationship()
 
+    # What the appointment is for: one or more services, each with a number of persons
+    # (models/items.py). ``service_id`` is the first item's service.
+    items: Mapped[list[AppointmentItem]] = relationship(
+        order_by="AppointmentItem.position", cascade="all, delete-orphan", back_populates="appointment"
+    )
+
     __table_args__ = (
         CheckConstraint("end_at > start_at", name="ends_after_start"),
         CheckConstraint(
@@ -499,5 +513,6 @@ class LoginAttempt(db.Model):
 
 from visits.models.documents import AppointmentDocument  # noqa: E402,F401
 from visits.models.guests import AppointmentGuest, GuestRole  # noqa: E402,F401
+from visits.models.items import AppointmentItem  # noqa: E402,F401
 from visits.models.places import ClosingDay, Department, Location  # noqa: E402,F401
 from visits.models.presence import RoomPresence  # noqa: E402,F401  (its own module: see there)

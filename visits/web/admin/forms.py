@@ -85,6 +85,13 @@ class ServiceForm(FlaskForm):
     min_notice_minutes = _minutes(_l("Minimum notice (minutes)"), maximum=60 * 24 * 30, default=60)
     horizon_days = _minutes(_l("Bookable ahead (days)"), minimum=1, maximum=366, default=60)
     active = BooleanField(_l("Bookable (active)"), default=True)
+    # Left empty: one person.
+    max_persons = IntegerField(
+        _l("Persons per appointment (at most)"),
+        default=1,
+        validators=[Optional(), NumberRange(1, 20, _l("Enter a number from %(min)s to %(max)s."))],
+    )
+    combinable = BooleanField(_l("May be combined with other services of its department"), default=False)
 
     def values(self) -> dict:
         data = {name: getattr(self, name).data for name in SERVICE_FIELDS}
@@ -95,6 +102,8 @@ class ServiceForm(FlaskForm):
         data["modes"] = list(self.modes.data or ())
         data["address"] = (self.address.data or "").strip()
         data["active"] = bool(data["active"])
+        data["combinable"] = bool(data["combinable"])
+        data["max_persons"] = data["max_persons"] or 1
         data["location_id"] = self.location_id.data or None
         data["department_id"] = self.department_id.data or None
         return data

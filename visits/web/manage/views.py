@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from visits import settings
-from visits.booking import availability, calendar, documents, guests, links, modes, rules
+from visits.booking import availability, calendar, documents, guests, items, links, modes, rules
 from visits.booking import operations as booking
 from visits.core import clock
 from visits.extensions import limiter
@@ -334,7 +334,7 @@ def _summary(appointment: Appointment) -> dict:
     service = appointment.service
     return {
         "appointment": appointment,
-        "service_name": service.name(language),
+        "service_name": items.summary(appointment, language),
         "documents": service.documents(language),
         "when": local_when(appointment.start_at),
         "join_token": links.join_token(appointment) if appointment.is_video else None,
@@ -412,6 +412,7 @@ def _picker(
         now,
         ignore_appointment=appointment.id,
         exclude=appointment.start_at,
+        items=items.booked(appointment),
     )
     return (
         render_template(

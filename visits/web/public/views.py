@@ -22,11 +22,12 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, or_, select
 
 from visits import settings
-from visits.booking import availability, catalogue, slot_cache, unverified
+from visits.booking import availability, catalogue, items, slot_cache, unverified
 from visits.booking import operations as booking
 from visits.booking.availability import LocationChoice
 from visits.booking.slots import Slot
@@ -154,6 +155,7 @@ def week_of_slots(
     ignore_appointment: int | None = None,
     exclude: datetime | None = None,
     location: str | None = None,
+    items: availability.Items = (),
 ) -> Week:
     """The week ``asked`` (any day of it, YYYY-MM-DD; default: this week) of free slots,
     kept between this week and the last week of the service's booking horizon; at the
@@ -161,7 +163,8 @@ def week_of_slots(
     slot naming its location.
 
     Rescheduling passes its own appointment as ``ignore_appointment`` (its buffers must not
-    hide the slots next to it) and its current time as ``exclude`` (no move to itself)."""
+    hide the slots next to it) and its current time as ``exclude`` (no move to itself).
+    ``items``: several services or persons in one appointment (the first is ``service``)."""
     tz = availability.zone()
     first = monday_of(now.astimezone(tz).date())
     last = monday_of((now + timedelta(days=service.horizon_days)).astimezone(tz).date())
@@ -172,7 +175,12 @@ def week_of_slots(
     monday = min(max(monday, first), last)
     sunday = monday + timedelta(days=6)
     where = availability.location_choice(location) or availability.ANY
-    if ignore_appointment is None:  # the common case: from the cache (visits/booking/slot_cache.py)
+    composite = bool(items) and not availability.is_single(items)
+    if composite:
+        found = availability.free_slots_of_items(
+            items, monday, sunday, now, location=where, ignore_appointment=ignore_appointment
+        )
+    elif ignore_appointment is None:  # the common case: from the cache (visits/booking/slot_cache.py)
         found = slot_cache.free_slots(service, monday, sunday, now, location=where)
     else:
         found = availability.free_slots(
@@ -188,7 +196,18 @@ def week_of_slots(
     days = [DayOfSlots(local_date(day), choices) for day, choices in sorted(by_day.items())]
     next_free = next_free_week = None
     if not days:
-        upcoming = slot_cache.next_free_slot(service, sunday + timedelta(days=1), now, location=where)
+        upcoming = (
+            next(
+                iter(
+                    availability.free_slots_of_items(
+                        items, sunday + timedelta(days=1), last + timedelta(days=6), now, location=where
+                    )
+                ),
+                None,
+            )
+            if composite
+            else slot_cache.next_free_slot(service, sunday + timedelta(days=1), now, location=where)
+        )
         if upcoming is not None:
             next_free = local_when(upcoming.start)
             next_free_week = monday_of(upcoming.start.astimezone(tz).date())
@@ -213,6 +232,54 @@ def _location_filter(service: Service) -> tuple[tuple[str, str], ...]:
     language = page_language()
     found = tuple((place.slug, place.name(language)) for place in availability.on_site_locations(service))
     return found if len(found) > 1 else ()
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the citizen asked to book with the page's service: the services they may add
+    (``options``, the page's own first), how many persons come for each (0: not wanted),
+    the query to carry on through the pages (``carry``), and why it was refused, if it was."""
+
+    items: list[tuple[Service, int]]
+    options: list[Service]
+    persons: dict[str, int]
+    carry: dict[str, str]
+    problem: str | None = None
+
+
+def persons_asked(service: Service, values) -> Asked:
+    """The "persons-<slug>" fields of the page's GET form (or their hidden copies in the
+    details form): one person for the page's service unless said otherwise. Numbers the
+    rules refuse (too many persons...) give a message and the service alone for one."""
+    options = [service, *catalogue.combinable_with(service)] if service.combinable else [service]
+    persons: dict[str, int] = {}
+    problem = None
+    for option in options:
+        raw = (values.get(f"persons-{option.slug}") or "").strip()
+        default = 1 if option is service else 0
+        persons[option.slug] = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 2 else default
+        if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 2):
+            problem = _("Please enter the number of persons as a number.")
+    wanted = [(option, persons[option.slug]) for option in options if persons[option.slug] > 0]
+    try:
+        chosen = booking.items_of(wanted)
+    except booking.BookingError as refused:
+        problem = problem or str(_COMBINATION_PROBLEMS.get(refused.code, _COMBINATION_PROBLEMS["no_service"]))
+    if problem:
+        persons = {option.slug: 1 if option is service else 0 for option in options}
+        chosen = [(service, 1)]
+    carry = {f"persons-{option.slug}": str(n) for option, n in chosen if not (option is service and n == 1)}
+    if chosen[0][0] is not service:
+        carry[f"persons-{service.slug}"] = "0"
+    return Asked(chosen, options, persons, carry, problem)
+
+
+_COMBINATION_PROBLEMS = {
+    "too_many_persons": _l("One appointment takes fewer persons for one of these services. Please lower the number."),
+    "not_combinable": _l("These services cannot be booked together. Please book them one after the other."),
+    "duplicate_service": _l("Please name each service once."),
+    "no_service": _l("Please choose at least one service with at least one person."),
+}
 
 
 def _active_service(slug: str) -> Service:
@@ -246,8 +313,11 @@ def index():
 def service(slug: str):
     """The slot picker: free slots of one week, one fieldset per day, radio buttons."""
     service = _active_service(slug)
-    week = week_of_slots(service, request.args.get("week"), clock.now(), location=request.args.get("location"))
-    return render_template("public/service.html", service=service, week=week)
+    asked = persons_asked(service, request.args)
+    week = week_of_slots(
+        service, request.args.get("week"), clock.now(), location=request.args.get("location"), items=asked.items
+    )
+    return render_template("public/service.html", service=service, week=week, asked=asked)
 
 
 @bp.route("/dienstleistungen/<slug>/buchen", methods=["GET", "POST"])
@@ -257,21 +327,27 @@ def details(slug: str):
     service = _active_service(slug)
     now = clock.now()
     if request.method == "GET":
+        asked = persons_asked(service, request.args)
         chosen = request.args.get("start")
         start = parse_start(chosen)
-        if start is None or availability.slot_at(service, start, now, location=parse_location(chosen)) is None:
-            return _slot_gone(service, start)
+        if (
+            start is None
+            or asked.problem
+            or availability.slot_of_items_at(asked.items, start, now, location=parse_location(chosen)) is None
+        ):
+            return _slot_gone(service, start, asked)
         form = DetailsForm(start=chosen, language=page_language())
         offer_modes(form, service)
-        return _details_page(service, form, start)
+        return _details_page(service, form, start, asked=asked)
 
     form = DetailsForm()
     offer_modes(form, service)
+    asked = persons_asked(service, request.form)
     start = parse_start(form.start.data)
-    if start is None:
-        return _slot_gone(service, None)
+    if start is None or asked.problem:
+        return _slot_gone(service, None, asked)
     if not form.validate():
-        return _details_page(service, form, start, status=422)
+        return _details_page(service, form, start, asked=asked, status=422)
     citizen = booking.Citizen(
         name=form.name.data,
         email=form.email.data,
@@ -282,7 +358,7 @@ def details(slug: str):
     own_hold = session.get(SESSION_HOLD)
     try:
         held = unverified.request_hold(
-            service,
+            asked.items,
             start,
             citizen,
             now=now,
@@ -293,18 +369,19 @@ def details(slug: str):
         )
     except booking.SlotUnavailable:
         problem = _("Sorry, this time has just been taken by someone else. Please choose another time.")
-        return _details_page(service, form, start, problem=problem, slot_gone=True, status=409)
+        return _details_page(service, form, start, asked=asked, problem=problem, slot_gone=True, status=409)
     except (booking.InvalidCitizen, booking.ModeNotOffered) as exc:
         field = getattr(form, exc.info.get("field", ""), None) or form.name
         message = MESSAGES.get(exc.info.get("reason", exc.code))
         field.errors = [*field.errors, str(message) if message else _("Please check this entry.")]
-        return _details_page(service, form, start, status=422)
+        return _details_page(service, form, start, asked=asked, status=422)
     # The same page whatever the address already has: what it has is told by mail to
     # whoever reads that mailbox (visits.booking.unverified).
     if held is not None:
         session[SESSION_HOLD] = held.id
     session[SESSION_ASKED] = {
         "service": service.slug,
+        "persons": asked.carry,
         "start": slot_value(start),
         "email": (form.email.data or "").strip()[:320],
         # a new hold's end; the same time is shown when none was placed
@@ -323,8 +400,11 @@ def check_inbox():
         service = catalogue.active_service(str(asked.get("service", "")))
         start = parse_start(asked.get("start"))
         if service is not None and start is not None:
+            persons = asked.get("persons")
             info = {
-                "service": service.name(page_language()),
+                "service": items.summary_of(
+                    persons_asked(service, persons if isinstance(persons, dict) else {}).items, page_language()
+                ),
                 "when": local_when(start),
                 "email": str(asked.get("email", "")),
                 "until": local_time(until) if (until := parse_start(asked.get("until"))) else None,
@@ -361,7 +441,9 @@ def too_many(error):
                 "Too many booking requests have come from your connection. Please wait "
                 "a while (up to an hour) and send the form again; what you typed is kept."
             )
-            body, status = _details_page(service, form, start, problem=problem, status=429)
+            body, status = _details_page(
+                service, form, start, asked=persons_asked(service, request.form), problem=problem, status=429
+            )
             return body, status, {"Retry-After": retry_after()}
     return render_template("public/refused.html", reason="rate"), 429, {"Retry-After": retry_after()}
 
@@ -376,6 +458,7 @@ def _details_page(
     form: DetailsForm,
     start: datetime,
     *,
+    asked: Asked,
     problem: str | None = None,
     slot_gone: bool = False,
     status: int = 200,
@@ -387,6 +470,8 @@ def _details_page(
         render_template(
             "public/details.html",
             service=service,
+            asked=asked,
+            service_name=items.summary_of(asked.items, page_language()),
             form=form,
             when=local_when(start),
             place=place.name(page_language()) if place is not None else None,
@@ -398,8 +483,8 @@ def _details_page(
     )
 
 
-def _slot_gone(service: Service, start: datetime | None):
+def _slot_gone(service: Service, start: datetime | None, asked: Asked):
     """A link to a slot that is not (or no longer) free: back to the picker, with a word."""
-    flash(_("This time is not free (any more). Please choose another time."), "error")
+    flash(asked.problem or _("This time is not free (any more). Please choose another time."), "error")
     week = start.astimezone(availability.zone()).date().isoformat() if start else None
-    return redirect(url_for("public.service", slug=service.slug, week=week), code=303)
+    return redirect(url_for("public.service", slug=service.slug, week=week, **asked.carry), code=303)

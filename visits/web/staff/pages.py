@@ -11,7 +11,7 @@ from flask_babel import format_date, format_time, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from visits.booking import availability, rules
+from visits.booking import availability, items, rules
 from visits.clerks import conflicts as clerk_conflicts
 from visits.core import clock
 from visits.models import StaffUser, Status
@@ -88,6 +88,12 @@ def staff_date(value, fmt: str = "full") -> str:
 @bp.app_template_filter("staff_time")
 def staff_time(value: datetime) -> str:
     return format_time(clock.local(value, availability.zone()), "short", rebase=False)
+
+
+@bp.app_template_filter("services")
+def services(appointment, language: str) -> str:
+    """All services of an appointment with their persons: "Anmeldung, Personalausweis (2 Personen)"."""
+    return items.summary(appointment, language)
 
 
 @bp.app_template_filter("staff_datetime")
