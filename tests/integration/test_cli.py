@@ -41,6 +41,7 @@ def test_seed_demo_adds_services_clerks_with_hours_and_an_admin_once(development
     assert first.exit_code == 0 and second.exit_code == 0, first.output
     services = db.session.scalars(select(Service)).all()
     assert len(services) >= 2 and any(s.video for s in services)
+    assert {s.slug for s in services if s.combinable} == {"personalausweis", "anmeldung"}  # a family books both
     clerks = db.session.scalars(select(StaffUser).where(StaffUser.role == "clerk")).all()
     assert len(clerks) == 2
     assert all(c.weekly_hours and c.services for c in clerks)

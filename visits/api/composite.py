@@ -13,6 +13,7 @@ from visits.api.schemas import MAX_ITEMS, CompositeSlotListSchema, CompositeSlot
 from visits.booking import availability, catalogue
 from visits.booking import operations as booking
 from visits.core import clock, slugs
+from visits.models import Mode
 
 
 def _items(text: str) -> list[tuple[str, int]] | None:
@@ -40,8 +41,10 @@ def _items(text: str) -> list[tuple[str, int]] | None:
     summary="Free slots for several services in one appointment",
     description=f"Starts where one clerk who offers every service named in `items` has their "
     f"summed time (duration per person, the largest buffers) free, on the local days "
-    f"`from`..`to` (inclusive, at most {MAX_SLOT_RANGE_DAYS} days). Book one with POST "
-    "/api/v1/bookings, the same `items` and its exact `start`.",
+    f"`from`..`to` (inclusive, at most {MAX_SLOT_RANGE_DAYS} days), at `location` (a slug, or "
+    "`any`: every location, sorted by time), each slot naming its location and the modes all the "
+    "services can be booked in. Book one with POST /api/v1/bookings, the same `items`, its exact "
+    "`start` (and `location`, `mode`).",
 )
 def composite_slots(query: dict):
     asked = _items(query["items"])
@@ -51,19 +54,47 @@ def composite_slots(query: dict):
     if any(service is None for service, _persons in wanted):
         return problems.problem(404, "not-found")
     wanted = booking.items_of(wanted)
+    location = availability.location_choice(query["location"])
+    if location is None:
+        return problems.invalid({"location": ["Unknown location."]})
+    # The modes every service of the appointment is offered in (in the order on site, video, phone).
+    offered = [mode for mode in Mode if all(mode in service.modes for service, _persons in wanted)]
+    mode = query.get("mode")
     now = clock.now()
     days = days_asked(query, now, availability.combination_rules(wanted).horizon.days)
     if isinstance(days, Response):
         return days
     first, last, search_first, search_last = days
     found = (
-        availability.free_slots_of_items(wanted, search_first, search_last, now)
-        if search_first <= search_last
+        availability.free_slots_of_items(
+            wanted,
+            search_first,
+            search_last,
+            now,
+            location=location,
+            on_site=availability.is_on_site(wanted[0][0], mode) and Mode.ON_SITE in offered,
+        )
+        if search_first <= search_last and (mode is None or mode in offered)
         else []
     )
+    language = problems.language()
+    places = availability.locations_by_id(slot.location_id for slot in found)
+    tz = availability.zone()
     return {
         "items": [{"service": service.slug, "persons": persons} for service, persons in wanted],
         "from_": first,
         "to": last,
-        "slots": [{"start": slot.start.astimezone(availability.zone()), "end": slot.end.astimezone(availability.zone())} for slot in found],
+        "slots": [
+            {
+                "start": slot.start.astimezone(tz),
+                "end": slot.end.astimezone(tz),
+                "location": (
+                    {"slug": places[slot.location_id].slug, "name": places[slot.location_id].name(language)}
+                    if slot.location_id is not None
+                    else None
+                ),
+                "modes": [m.value for m in offered if slot.location_id is not None or m != Mode.ON_SITE],
+            }
+            for slot in found
+        ],
     }

@@ -47,6 +47,22 @@ SERVICES = [
         duration_minutes=30,
         modes=["on_site", "phone"],
         address="Bürgerbüro, Rathausplatz 1, 12345 Musterstadt",
+        max_persons=4,
+        combinable=True,
+    ),
+    dict(
+        slug="anmeldung",
+        name_de="Wohnsitz anmelden",
+        name_en="Register your address",
+        description_de="Anmeldung nach einem Umzug, im Bürgerbüro; mit dem Personalausweis in einem Termin buchbar.",
+        description_en="Registration after a move, at the citizens' office; can be booked with the ID card in one appointment.",
+        documents_de="Personalausweis oder Reisepass\nWohnungsgeberbestätigung",
+        documents_en="ID card or passport\nLandlord's confirmation",
+        duration_minutes=15,
+        modes=["on_site"],
+        address="Bürgerbüro, Rathausplatz 1, 12345 Musterstadt",
+        max_persons=6,
+        combinable=True,
     ),
 ]
 
