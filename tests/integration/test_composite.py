@@ -128,3 +128,23 @@ def test_rescheduling_a_family_keeps_its_services_and_length(factories, anmeldun
     with pytest.raises(booking.SlotUnavailable):  # not on the grid of the combination
         booking.reschedule(appointment, berlin(MONDAY, 9), now=NOW)
     assert db.session.scalar(select(func.count()).select_from(AppointmentItem)) == 2
+
+
+def test_a_family_appointment_is_handed_over_only_to_a_colleague_who_offers_every_service(
+    factories, anmeldung, ausweis, clerk_for_both
+):
+    """The clerk's absence strands the family; a colleague offering only the registration
+    (the appointment's first service) is free then but cannot take it, one offering both can."""
+    from visits.clerks import absences, conflicts
+
+    start = berlin(MONDAY, 8, 10)
+    family = booking.book_confirmed([(anmeldung, 1), (ausweis, 2)], start, factories.citizen(), now=NOW, via="api")
+    only_first = factories.clerk([anmeldung], name="Nur Anmeldung")
+    absences.add_absence(
+        clerk_for_both, start - timedelta(hours=1), start + timedelta(hours=3), "Fortbildung", by=clerk_for_both, now=NOW
+    )
+    assert [c.id for c in conflicts.free_colleagues(family.appointment, NOW)] == []
+
+    both = factories.clerk([anmeldung, ausweis], name="Beide")
+    assert [c.id for c in conflicts.free_colleagues(family.appointment, NOW)] == [both.id]
+    assert only_first.id not in {c.id for c in conflicts.free_colleagues(family.appointment, NOW)}

@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from visits.booking import availability, rules
+from visits.booking import availability, combination, rules
 from visits.booking import operations as booking
 from visits.booking.holidays import holidays as holidays_between
+from visits.booking.items import booked as booked_items
 from visits.booking.wallclock import wall_instant, wall_period
 from visits.clerks.absences import absences_of
 from visits.clerks.hours import weekly_hours_of
@@ -56,13 +57,14 @@ class Stranded:
 def _covered_by_hours(appointment: Appointment, rules: list[WeeklyHours], tz) -> bool:
     """The appointment lies wholly in the joined windows of its local day for its service."""
     day = appointment.start_at.astimezone(tz).date()
+    needed = {item.service_id for item in appointment.items}  # hours open to every service of it
     windows = sorted(
         (wall_instant(day, r.start_time, tz), wall_instant(day, r.end_time, tz))
         for r in rules
         if r.weekday == day.weekday()
         and (r.valid_from is None or r.valid_from <= day)
         and (r.valid_until is None or day <= r.valid_until)
-        and (not r.services or any(s.id == appointment.service_id for s in r.services))
+        and (not r.services or needed <= {s.id for s in r.services})
     )
     joined: list[list[datetime]] = []
     for start, end in windows:
@@ -124,7 +126,7 @@ def stranded_appointments(
                 Appointment.status.in_([Status.HELD, Status.CONFIRMED]),
                 availability.occupying_condition(now),
             )
-            .options(selectinload(Appointment.service))
+            .options(selectinload(Appointment.service), selectinload(Appointment.items))
             .order_by(Appointment.start_at)
         )
     )
@@ -200,22 +202,26 @@ def free_colleagues(appointment: Appointment, now: datetime) -> list[StaffUser]:
 
 
 def _handover_rules(appointment: Appointment, now: datetime):
-    service = appointment.service
+    """The appointment's rules (all its services with their persons), without the minimum
+    notice and with a horizon that reaches it."""
+    rules = availability.combination_rules(booked_items(appointment))
     return dataclasses.replace(
-        availability.service_rules(service),
+        rules,
         min_notice=timedelta(0),
-        horizon=max(timedelta(days=service.horizon_days), appointment.start_at - now + timedelta(days=1)),
+        horizon=max(rules.horizon, appointment.start_at - now + timedelta(days=1)),
     )
 
 
 def free_colleagues_of(appointments: list[Appointment], now: datetime) -> dict[int, list[StaffUser]]:
     """``free_colleagues`` of each appointment (by id), asked together: the same few
     queries for one appointment as for a page of them."""
-    offering = availability.bookable_clerk_ids_of({a.service_id for a in appointments})
+    offering = availability.bookable_clerk_ids_of({i.service_id for a in appointments for i in a.items})
     tz = availability.zone()
     asked, questions = [], []
     for appointment in appointments:
-        ids = tuple(c for c in offering.get(appointment.service_id, ()) if c != appointment.clerk_id)
+        # Only a colleague who offers every service of the appointment can take it over.
+        every = combination.common_clerks([offering.get(i.service_id, []) for i in appointment.items])
+        ids = tuple(c for c in every if c != appointment.clerk_id)
         if ids:
             day = appointment.start_at.astimezone(tz).date()
             asked.append(appointment)
