@@ -174,3 +174,36 @@ def test_several_modes_and_none_chosen_asks_for_a_choice(client, traveller, fact
     refused = client.post("/dienstleistungen/wohngeld/buchen", data=details())
     assert refused.status_code == 422
     assert "Wählen Sie, wie Sie den Termin wahrnehmen möchten." in page(refused)
+
+
+def test_a_video_appointment_found_among_any_locations_slots_is_held_nowhere(
+    client, traveller, smtp_server, factories, town_hall
+):
+    """The picker lists every location's times, earliest first, each naming its location;
+    the citizen takes the annex's Monday time and chooses video: a video call with its room,
+    no address anywhere."""
+    from datetime import time, timedelta
+
+    from visits.models import Location
+
+    annex = Location(slug="nebenstelle-nord", name_de="Nebenstelle Nord", name_en="North office",
+                     department_id=town_hall.department_id, street="Nordstraße 5")
+    db.session.add(annex)
+    db.session.commit()
+    service = factories.service(**HOUSING_BENEFIT, modes=[Mode.ON_SITE, Mode.VIDEO])
+    factories.clerk([service], hours=[(1, time(8), time(12))], location_id=town_hall.id)  # Tuesdays in town
+    factories.clerk([service], hours=[(0, time(8), time(12))], location_id=annex.id)  # Mondays north
+
+    listing = page(client.get("/dienstleistungen/wohngeld", query_string={"week": MONDAY.isoformat()}))
+    assert "Alle Standorte (früheste zuerst)" in listing
+    chosen = f"{slot(MONDAY, 8)}@nebenstelle-nord"
+    in_town = f"{slot(MONDAY + timedelta(days=1), 8)}@buergerservice"
+    assert listing.index(chosen) < listing.index(in_town)  # both locations, by time
+
+    _link, confirmation = book_and_confirm(client, smtp_server, "wohngeld", start=chosen, mode="video")
+    appointment = only_appointment()
+    assert (appointment.mode, appointment.location_id) == (Mode.VIDEO, None) and appointment.room
+    assert appointment.start_at == berlin_at(MONDAY, 8)
+    text = text_of(confirmation)
+    assert "/video/" in text and "Nordstraße" not in text and "Markt 1" not in text
+    assert "GEO" not in calendar_event(confirmation)
