@@ -42,6 +42,7 @@ def pytest_configure(config) -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TIMESHIFT), os.environ.get("PYTHONPATH")]))
     config._visits_clock = time_machine.travel(days.NOW, tick=True)
     config._visits_clock.start()
+    _time.time()  # time-machine ticks from the first reading: start it now (tests/timeshift)
     _cheap_password_hashing()
 
 
