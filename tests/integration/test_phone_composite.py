@@ -72,7 +72,9 @@ def family_desk(factories, town_hall):
 
 def form_with(page: str, url: str, field: str) -> Form:
     """The form of the page that has ``field``."""
-    return next(form for form in forms_of(page, url) if field in form.fields)
+    found = next((form for form in forms_of(page, url) if field in form.fields), None)
+    assert found is not None, f"no form with {field} on {url}"
+    return found
 
 
 def send(client, form: Form, **fields):
