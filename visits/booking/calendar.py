@@ -73,13 +73,14 @@ def _summary(appointment: Appointment) -> str:
     return gettext("Appointment: %(service)s", service=items.summary(appointment, appointment.language))
 
 
-def _location(appointment: Appointment) -> str | None:
-    """LOCATION: the video call, or the place's name and address; a phone call has none."""
+def _location(appointment: Appointment, language: str | None = None) -> str | None:
+    """LOCATION: the video call, or the place's name and address (in ``language``, default
+    the citizen's); a phone call has none."""
     if appointment.is_video:
         return gettext("Video call – join via the link in this appointment")
     if appointment.is_phone:
         return None
-    place = modes.place_of(appointment, appointment.language)
+    place = modes.place_of(appointment, language or appointment.language)
     return (place.one_line if place else "") or gettext("On site")
 
 
@@ -201,11 +202,15 @@ def appointment_ics(
 
 
 def _feed_event(appointment: Appointment, now: datetime) -> Event:
-    """A clerk's view of an appointment: service and reference, no citizen data (the feed
-    lands in a calendar program outside the city's systems; the agenda has the details)."""
+    """A clerk's view of an appointment: its services (each with its persons), mode,
+    reference and, on site, the location; no citizen data (the feed lands in a calendar
+    program outside the city's systems; the agenda has the details)."""
     event = _timed_event(appointment, now)
     kind = {"video": gettext("video"), "phone": gettext("phone")}.get(appointment.mode, gettext("on site"))
     event.add("summary", f"{items.summary(appointment, 'de')} ({kind}, {appointment.reference})")
+    event.add("description", "\n".join(items.label(line, "de") for line in items.lines(appointment)))
+    if appointment.is_on_site:
+        event.add("location", _location(appointment, "de"))
     cancelled = appointment.status in (Status.CANCELLED, Status.EXPIRED)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")

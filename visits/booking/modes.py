@@ -11,6 +11,7 @@ the calendar file alike: where to go (``place_of``) or who calls from which numb
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext
@@ -30,7 +31,19 @@ _DEFAULT_ORDER = (Mode.VIDEO, Mode.ON_SITE, Mode.PHONE)
 
 def default_for(service: Service) -> Mode:
     """The mode of a request that names none (a body or form from before modes)."""
-    return next(mode for mode in _DEFAULT_ORDER if mode in service.modes)
+    return default_among(service.modes)
+
+
+def default_among(offered: Sequence[Mode]) -> Mode:
+    """The default of these modes (in the order video, on site, phone); ``offered`` has one at least."""
+    return next(mode for mode in _DEFAULT_ORDER if mode in offered)
+
+
+def offered_by_all(services: Iterable[Service]) -> list[Mode]:
+    """The modes every one of these services is offered in (one appointment for all of
+    them takes one mode), in the order on site, video, phone."""
+    services = list(services)
+    return [mode for mode in ORDER if all(mode in service.modes for service in services)]
 
 
 def chosen(service: Service, mode: str | None) -> Mode:

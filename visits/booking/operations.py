@@ -327,7 +327,7 @@ def book_confirmed(
 
 
 def book_for_caller(
-    service: Service,
+    service: Booked,
     start: datetime,
     citizen: Citizen,
     *,
@@ -337,7 +337,7 @@ def book_for_caller(
     mode: str | None = None,
 ) -> Appointment:
     """A clerk books for a caller (call centre): confirmed at once, no opt-in, reserved
-    hours included."""
+    hours included. ``service``: one service, or (service, persons) items as for ``hold``."""
     return book_confirmed(
         service,
         start,

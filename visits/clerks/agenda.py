@@ -9,13 +9,13 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from visits.booking import availability
+from visits.booking import availability, modes
 from visits.booking.holidays import holidays as holidays_between
 from visits.booking.slots import Slot
 from visits.booking.wallclock import wall_instant
 from visits.core import audit
 from visits.extensions import db, transaction
-from visits.models import Absence, Appointment, AppointmentItem, Service, StaffUser, Status
+from visits.models import Absence, Appointment, AppointmentItem, Mode, Service, StaffUser, Status
 
 
 def local_days(first_day: date, last_day: date) -> tuple[datetime, datetime]:
@@ -38,6 +38,7 @@ def agenda(clerk_id: int | None, first_day: date, last_day: date) -> list[Appoin
         .options(
             selectinload(Appointment.service),
             selectinload(Appointment.clerk),
+            selectinload(Appointment.location),
             selectinload(Appointment.items).selectinload(AppointmentItem.service),
         )
         .order_by(Appointment.start_at, Appointment.id)
@@ -104,13 +105,18 @@ def own_appointment(clerk: StaffUser, appointment_id: int) -> Appointment | None
 
 
 def free_slots_by_day(
-    service: Service, first_day: date, last_day: date, now: datetime
+    items: availability.Items, first_day: date, last_day: date, now: datetime
 ) -> list[tuple[date, list[Slot]]]:
-    """The free slots of ``service`` on the local days first_day..last_day, grouped by local
-    day (days without one left out): what a clerk offers a caller, reserved hours included."""
+    """The free slots for ``items`` (services with their persons, one appointment with one
+    clerk) on the local days first_day..last_day, grouped by local day (days without one
+    left out): what a clerk offers a caller, reserved hours included. Times at a location
+    when every service is offered on site (each slot names its location), else anywhere."""
     tz = availability.zone()
+    on_site = Mode.ON_SITE in modes.offered_by_all(service for service, _persons in items)
     by_day: dict[date, list] = {}
-    for slot in availability.free_slots(service, first_day, last_day, now, audience=availability.Audience.STAFF):
+    for slot in availability.free_slots_of_items(
+        items, first_day, last_day, now, audience=availability.Audience.STAFF, on_site=on_site
+    ):
         by_day.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
     return sorted(by_day.items())
 

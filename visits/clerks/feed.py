@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from visits.booking import links
 from visits.core import audit
 from visits.extensions import db, transaction
-from visits.models import Appointment, StaffUser, Status
+from visits.models import Appointment, AppointmentItem, StaffUser, Status
 
 # A cancelled appointment stays in the clerk's feed (STATUS:CANCELLED) this long, so
 # subscribed calendar programs see the cancellation instead of the event just vanishing.
@@ -49,7 +49,11 @@ def feed_appointments(clerk: StaffUser, now: datetime) -> list[Appointment]:
                 Appointment.start_at >= now - FEED_PAST,
                 Appointment.status.in_([Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW, Status.CANCELLED]),
             )
-            .options(selectinload(Appointment.service))
+            .options(
+                selectinload(Appointment.service),
+                selectinload(Appointment.location),
+                selectinload(Appointment.items).selectinload(AppointmentItem.service),
+            )
             .order_by(Appointment.start_at, Appointment.id)
         )
         if a.status != Status.CANCELLED or (a.cancelled_at and a.cancelled_at >= now - FEED_KEEPS_CANCELLED)

@@ -22,7 +22,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, or_, select
 
@@ -34,6 +33,7 @@ from visits.booking.slots import Slot
 from visits.core import clock
 from visits.extensions import db, limiter, retry_after
 from visits.models import Location, Service
+from visits.web.persons import Asked, persons_asked
 from visits.web.public.forms import MESSAGES, DetailsForm, offer_modes
 
 bp = Blueprint("public", __name__)
@@ -232,54 +232,6 @@ def _location_filter(service: Service) -> tuple[tuple[str, str], ...]:
     language = page_language()
     found = tuple((place.slug, place.name(language)) for place in availability.on_site_locations(service))
     return found if len(found) > 1 else ()
-
-
-@dataclass(frozen=True)
-class Asked:
-    """What the citizen asked to book with the page's service: the services they may add
-    (``options``, the page's own first), how many persons come for each (0: not wanted),
-    the query to carry on through the pages (``carry``), and why it was refused, if it was."""
-
-    items: list[tuple[Service, int]]
-    options: list[Service]
-    persons: dict[str, int]
-    carry: dict[str, str]
-    problem: str | None = None
-
-
-def persons_asked(service: Service, values) -> Asked:
-    """The "persons-<slug>" fields of the page's GET form (or their hidden copies in the
-    details form): one person for the page's service unless said otherwise. Numbers the
-    rules refuse (too many persons...) give a message and the service alone for one."""
-    options = [service, *catalogue.combinable_with(service)] if service.combinable else [service]
-    persons: dict[str, int] = {}
-    problem = None
-    for option in options:
-        raw = (values.get(f"persons-{option.slug}") or "").strip()
-        default = 1 if option is service else 0
-        persons[option.slug] = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 2 else default
-        if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 2):
-            problem = _("Please enter the number of persons as a number.")
-    wanted = [(option, persons[option.slug]) for option in options if persons[option.slug] > 0]
-    try:
-        chosen = booking.items_of(wanted)
-    except booking.BookingError as refused:
-        problem = problem or str(_COMBINATION_PROBLEMS.get(refused.code, _COMBINATION_PROBLEMS["no_service"]))
-    if problem:
-        persons = {option.slug: 1 if option is service else 0 for option in options}
-        chosen = [(service, 1)]
-    carry = {f"persons-{option.slug}": str(n) for option, n in chosen if not (option is service and n == 1)}
-    if chosen[0][0] is not service:
-        carry[f"persons-{service.slug}"] = "0"
-    return Asked(chosen, options, persons, carry, problem)
-
-
-_COMBINATION_PROBLEMS = {
-    "too_many_persons": _l("One appointment takes fewer persons for one of these services. Please lower the number."),
-    "not_combinable": _l("These services cannot be booked together. Please book them one after the other."),
-    "duplicate_service": _l("Please name each service once."),
-    "no_service": _l("Please choose at least one service with at least one person."),
-}
 
 
 def _active_service(slug: str) -> Service:

@@ -11,7 +11,7 @@ from flask_babel import format_date, format_time, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from visits.booking import availability, items, rules
+from visits.booking import availability, items, modes, rules
 from visits.clerks import conflicts as clerk_conflicts
 from visits.core import clock
 from visits.models import StaffUser, Status
@@ -94,6 +94,13 @@ def staff_time(value: datetime) -> str:
 def services(appointment, language: str) -> str:
     """All services of an appointment with their persons: "Anmeldung, Personalausweis (2 Personen)"."""
     return items.summary(appointment, language)
+
+
+@bp.app_template_filter("place")
+def place(appointment, language: str) -> modes.Place | None:
+    """Where an on-site appointment is held (its location's name and address); None for
+    video and phone."""
+    return modes.place_of(appointment, language)
 
 
 @bp.app_template_filter("staff_datetime")

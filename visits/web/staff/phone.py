@@ -1,6 +1,8 @@
-"""Booking for a caller on the phone: choose a service and a week, pick a free time (at a
-location, for on-site services; reserved hours included), enter the caller's details; the
-appointment is confirmed at once."""
+"""Booking for a caller on the phone: choose a service (with the services it combines with
+and a number of persons for each, as the citizen's slot picker reads them) and a week,
+pick a free time (at a location, for on-site services; reserved hours included) and one of
+the modes every chosen service offers, enter the caller's details; the appointment is
+confirmed at once."""
 
 from __future__ import annotations
 
@@ -9,12 +11,13 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from visits.booking import availability, modes
+from visits.booking import availability, items, modes
 from visits.booking import operations as booking
 from visits.booking.availability import LocationChoice
 from visits.booking.slots import Slot
 from visits.clerks import agenda as clerk_agenda
 from visits.core import clock
+from visits.web.persons import Asked, persons_asked
 from visits.web.staff import bp, forms
 from visits.web.staff.pages import booking_message, lang, me, parse_day, staff_datetime
 
@@ -55,7 +58,7 @@ def _show_caller_refusal(form: forms.PhoneBookingForm, error: booking.InvalidCit
 def _booked_message(appointment) -> str:
     message = gettext(
         "Booked: %(service)s on %(when)s with %(clerk)s, reference %(reference)s.",
-        service=appointment.service.name(lang()),
+        service=items.summary(appointment, lang()),
         when=staff_datetime(appointment.start_at),
         clerk=appointment.clerk.name,
         reference=appointment.reference,
@@ -63,6 +66,23 @@ def _booked_message(appointment) -> str:
     if appointment.citizen_email:
         message += " " + gettext("A confirmation mail is on its way.")
     return message
+
+
+def _offer_modes(form: forms.PhoneBookingForm, wanted: availability.Items) -> None:
+    """The modes every chosen service offers, as the form's choices (its default chosen)."""
+    offered = modes.offered_by_all(service for service, _persons in wanted)
+    form.mode.choices = [(mode.value, modes.label(mode)) for mode in offered]
+    if form.mode.data is None and offered:
+        form.mode.data = modes.default_among(offered).value
+
+
+def _persons_shown(asked: Asked | None) -> dict[str, str]:
+    """The number of persons each field shows: what was typed, when it was refused."""
+    if asked is None:
+        return {}
+    if not asked.problem:
+        return {slug: str(n) for slug, n in asked.persons.items()}
+    return {o.slug: (request.values.get(f"persons-{o.slug}") or "")[:4] for o in asked.options}
 
 
 @bp.route("/phone-booking", methods=["GET", "POST"])
@@ -74,22 +94,23 @@ def phone_booking():
     week = parse_day(request.values.get("week"), now)
     week = week - timedelta(days=week.weekday())
     form = forms.PhoneBookingForm()
+    # The services and persons asked for (the chosen service alone for one, unless said otherwise).
+    asked = persons_asked(service, request.values) if service is not None else None
+    wanted = asked.items if asked is not None and not asked.problem else []
     by_day = []
-    if service is not None:
-        by_day = clerk_agenda.free_slots_by_day(service, week, week + timedelta(days=6), now)
+    if wanted:
+        by_day = clerk_agenda.free_slots_by_day(wanted, week, week + timedelta(days=6), now)
         form.start.choices = forms.choices((_value(s), _value(s)) for _, slots in by_day for s in slots)
-        form.mode.choices = [(mode.value, modes.label(mode)) for mode in service.modes]
-        if form.mode.data is None:
-            form.mode.data = modes.default_for(service).value
+        _offer_modes(form, wanted)
     status = 200
     if request.method == "POST":
         if service is None:
             abort(400)
-        if form.validate_on_submit():
+        if wanted and form.validate_on_submit():
             try:
                 start, location = _chosen(form.start.data)
                 appointment = booking.book_for_caller(
-                    service, start, _citizen(form), clerk=me(), now=now, location=location, mode=form.mode.data
+                    wanted, start, _citizen(form), clerk=me(), now=now, location=location, mode=form.mode.data
                 )
             except booking.InvalidCitizen as error:
                 _show_caller_refusal(form, error)
@@ -101,12 +122,17 @@ def phone_booking():
                 form.start.errors = [gettext("Choose a time.")]
             else:
                 flash(_booked_message(appointment), "success")
-                return redirect(url_for(".phone_booking", service=service.id, week=week.isoformat()))
+                return redirect(
+                    url_for(".phone_booking", service=service.id, week=week.isoformat(), **asked.carry)
+                )
         status = 400
     return render_template(
         "staff/phone_booking.html",
         services=services,
         service=service,
+        asked=asked,
+        wanted_label=items.summary_of(wanted, lang()),
+        persons_shown=_persons_shown(asked),
         week=week,
         previous=week - timedelta(days=7),
         following=week + timedelta(days=7),
