@@ -30,7 +30,7 @@ def _valid(field) -> date | None:
 
 def _chosen(field) -> str | None:
     """The field's choice, unless it was not one of the choices offered (then: no filter)."""
-    return field.data or None if not field.errors else None
+    return (field.data or None) if not field.errors else None
 
 
 @bp.route("/reports")
