@@ -1,4 +1,5 @@
-"""What administrators do: services, staff accounts, failed mails, the audit log, reports.
+"""What administrators do: services, staff accounts, failed mails, the audit log (the report:
+``visits.admin.reports``).
 
 Every change is recorded in the audit trail in the same transaction as the change itself.
 The pages in ``web/admin/`` only parse input, call one function here and render. What a
@@ -26,7 +27,6 @@ from visits.core.slugs import SLUG_PATTERN as SLUG_PATTERN  # the admin form sho
 from visits.core.slugs import is_slug
 from visits.extensions import db, transaction
 from visits.models import (
-    Appointment,
     AuditEvent,
     Department,
     Location,
@@ -35,7 +35,6 @@ from visits.models import (
     Role,
     Service,
     StaffUser,
-    Status,
 )
 
 # Fields of a service an administrator edits (the order is the form's).
@@ -405,49 +404,3 @@ def audit_page(flt: AuditFilter, zone: ZoneInfo, *, page: int = 1, per_page: int
     if flt.date_until:
         query = query.where(AuditEvent.at < _day_start(flt.date_until + timedelta(days=1), zone))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
-
-
-# ----------------------------------------------------------------------------- reports
-
-REPORT_STATUSES = tuple(Status)
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    service: Service
-    counts: dict[str, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-def report(
-    first: date, last: date, zone: ZoneInfo, user: StaffUser | None = None
-) -> tuple[list[ReportRow], dict[str, int]]:
-    """Appointments starting between ``first`` and ``last`` (local days, both included),
-    counted per service and status (of the departments ``user`` manages, if given); plus
-    the totals per status."""
-    query = (
-        select(Appointment.service_id, Appointment.status, func.count(Appointment.id))
-        .join(Service, Service.id == Appointment.service_id)
-        .where(
-            Appointment.start_at >= _day_start(first, zone),
-            Appointment.start_at < _day_start(last + timedelta(days=1), zone),
-        )
-        .group_by(Appointment.service_id, Appointment.status)
-    )
-    if user is not None:
-        query = scope.limit(query, user, Service.department_id)
-    per_service: dict[int, dict[str, int]] = {}
-    for service_id, status, count in db.session.execute(query).all():
-        per_service.setdefault(service_id, {})[status] = count
-    services = {s.id: s for s in all_services(user)}
-    result = [
-        ReportRow(services[sid], {st: counts.get(st, 0) for st in REPORT_STATUSES})
-        for sid, counts in per_service.items()
-        if sid in services
-    ]
-    result.sort(key=lambda r: r.service.name_de)
-    totals = {st: sum(r.counts[st] for r in result) for st in REPORT_STATUSES}
-    return result, totals

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from visits.admin.operations import SERVICE_FIELDS, SLUG_PATTERN
 from visits.admin.places import LOCATION_FIELDS, Closing
+from visits.admin.reports import Split
 from visits.booking.modes import LABELS as MODE_LABELS
 from visits.models import Mode, Role
 from visits.web.staff.forms import MultiCheckboxField
@@ -277,3 +278,20 @@ class ReportForm(FlaskForm):
 
     date_from = DateField(_l("From (date)"), validators=[Optional()])
     date_until = DateField(_l("Until (date)"), validators=[Optional()])
+    # Choices: every location the administrator manages, after "Every location" ("").
+    location = SelectField(_l("Location"), validators=[Optional()])
+    mode = SelectField(
+        _l("Mode"),
+        choices=[SelectChoice("", _l("Every mode")), *(SelectChoice(m.value, MODE_LABELS[m]) for m in Mode)],
+        validators=[Optional()],
+    )
+    split = SelectField(
+        _l("Rows"),
+        choices=[
+            SelectChoice(Split.SERVICE.value, _l("One per service")),
+            SelectChoice(Split.LOCATION.value, _l("Per service and location")),
+            SelectChoice(Split.MODE.value, _l("Per service and mode")),
+        ],
+        default=Split.SERVICE.value,
+        validators=[Optional()],
+    )
