@@ -34,8 +34,10 @@ bookings by staff and the phone centre). An on-site listing uses only hours at a
 the same instant are two Slots. Any other listing uses every rule and its slots name no
 location. Hours of one location and kind (reserved or not) make a clerk's windows of their
 own, each with its own grid. A closing (a closing day of a location) closes only the hours
-at that location. A slot whose clerks all come from reserved hours is ``reserved``; for the
-public (``reserved_hidden_after`` given) reserved hours offer only starts up to that moment.
+at that location. A department may also keep a share of every clerk's day (``share.py``):
+those slots of unreserved hours count as reserved. A slot whose clerks all come from reserved
+hours or the share is ``reserved``; for the public (``reserved_hidden_after`` given) reserved
+hours and the share offer only starts up to that moment.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from visits.booking.share import kept_slots
 from visits.booking.wallclock import first_moment_showing
 
 __all__ = ["Closing", "Interval", "ServiceRules", "Slot", "WeeklyRule", "blocked_range", "free_slots"]
@@ -103,6 +106,8 @@ class ServiceRules:
     # A combination of services (booking/combination.py): the services whose hours it
     # needs, every one of them; empty: just ``id``.
     combines: frozenset[int] = frozenset()
+    # The department's share (``share.py``): percent of each clerk's day kept like reserved hours.
+    reserved_share: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +118,7 @@ class Slot:
     end: datetime  # start + duration, UTC
     clerk_ids: tuple[int, ...]  # every clerk free for exactly this slot, ascending
     location_id: int | None = None  # where (on-site listings); None: no location
-    reserved: bool = False  # every clerk of it is free only in reserved hours
+    reserved: bool = False  # every clerk of it is free only in reserved hours or the share
 
 
 def blocked_range(start: datetime, end: datetime, service: ServiceRules) -> tuple[datetime, datetime]:
@@ -154,11 +159,13 @@ def free_slots(
 
     ``on_site``: only hours at a location count (``location_id``, or any when None), and
     each slot names its location. ``closings`` close the hours at their location.
-    ``reserved_hidden_after`` (the public's view): reserved hours offer no start after it."""
+    ``reserved_hidden_after`` (the public's view): reserved hours and the department's share
+    (``service.reserved_share``) offer no start after it."""
     grid = _Grid.of(service, now)
     days = _working_days(first_day, last_day, holidays, grid, tz)
     clerks = sorted(set(clerk_ids))
     listed = set(clerks)
+    rules = rules if isinstance(rules, list) else list(rules)
     places = _rules_by_place(rules, on_site, location_id)
     needs = service.combines or frozenset((service.id,))
     blocked = _blocked_by_clerk((absences, booked), listed)
@@ -172,6 +179,8 @@ def free_slots(
     fed: defaultdict[tuple[int | None, bool], int] = defaultdict(int)
     windows_of: dict[_Week, list[tuple[int, int]]] = {}  # most clerks share their hours
     wall = _WallClock(tz)
+    share = service.reserved_share
+    kept = _kept_by_clerk(rules, listed, needs, days, wall, grid, share) if share else {}
     for (location, reserved), place_rules in places.items():
         weeks = _weeks_by_clerk(place_rules, listed, needs)
         if not weeks:
@@ -179,6 +188,7 @@ def free_slots(
         place = (location if on_site else None, reserved)
         free_at = found.setdefault(place, defaultdict(list))
         fed[place] += 1
+        kept_at = found.setdefault((place[0], True), defaultdict(list)) if kept and not reserved else None
         its_grid = reserved_grid if reserved else grid
         closed_here = closed.get(location) if location is not None else None
         for clerk in clerks:  # ascending, so every slot lists its clerks in order
@@ -191,10 +201,18 @@ def free_slots(
             starts, ends = blocked.get(clerk, _NOTHING_BLOCKED)
             if closed_here:
                 starts, ends = _merged([*zip(starts, ends, strict=True), *closed_here])
+            kept_here = kept.get(clerk) if kept_at is not None else None
             for window_start, window_end in windows:
                 for starts_in_piece in its_grid.free_starts(window_start, window_end, starts, ends):
-                    for start in starts_in_piece:
-                        free_at[start].append(clerk)
+                    if not kept_here:
+                        for start in starts_in_piece:
+                            free_at[start].append(clerk)
+                        continue
+                    for start in starts_in_piece:  # the share: reserved, for the public until released
+                        if (location, start) not in kept_here:
+                            free_at[start].append(clerk)
+                        elif start <= reserved_grid.latest:
+                            kept_at[start].append(clerk)
 
     duration = timedelta(microseconds=grid.duration)
     if len(found) == 1 and max(fed.values()) == 1:  # the usual office: one kind of hours, one place
@@ -245,6 +263,35 @@ def _rules_by_place(
     return places
 
 
+def _kept_by_clerk(
+    rules: list[WeeklyRule],
+    listed: set[int],
+    needs: frozenset[int],
+    days: list[date],
+    wall: _WallClock,
+    grid: _Grid,
+    percent: int,
+) -> dict[int, set[tuple[int | None, int]]]:
+    """The (location, start) of each clerk's slots in the department's share (``share.py``),
+    day by day from all their unreserved hours for these services, at every location: the
+    same whichever listing (place, days, now) asks."""
+    by_location: defaultdict[int | None, list[WeeklyRule]] = defaultdict(list)
+    for rule in rules:
+        if not rule.reserved:
+            by_location[rule.location_id].append(rule)
+    weeks = {location: _weeks_by_clerk(group, listed, needs) for location, group in by_location.items()}
+    kept: dict[int, set[tuple[int | None, int]]] = {}
+    for clerk in listed:
+        theirs = {location: by_clerk[clerk] for location, by_clerk in weeks.items() if clerk in by_clerk}
+        if not theirs:
+            continue
+        found = kept[clerk] = set()
+        for day in days:
+            windows = {location: _windows(week, [day], wall) for location, week in theirs.items()}
+            found |= kept_slots(windows, grid.before, grid.step, percent)
+    return kept
+
+
 def _closed_by_location(closings: Iterable[Closing], locations: set[int | None]) -> dict[int, list[tuple[int, int]]]:
     """The closings of the locations in use, as instants."""
     found: dict[int, list[tuple[int, int]]] = {}
@@ -278,6 +325,8 @@ class _Grid:
         if before < 0 or after < 0 or service.min_notice < timedelta(0):
             # A negative notice would offer slots in the past; negative buffers would overlap.
             raise ValueError(f"service {service.id}: buffers and minimum notice must not be negative")
+        if not 0 <= service.reserved_share <= 100:
+            raise ValueError(f"service {service.id}: the reserved share is a percentage, 0 to 100")
         return cls(
             step=before + duration + after,
             before=before,
