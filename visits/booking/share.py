@@ -15,9 +15,19 @@ reserved hours: staff have them at once, the public from the department's releas
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING
 
-__all__ = ["is_kept", "kept_slots"]
+from visits.booking.windows import WallClock, weeks_by_clerk, windows_on
+
+if TYPE_CHECKING:
+    from visits.booking.slots import WeeklyRule
+
+__all__ = ["is_kept", "kept_by_clerk", "kept_slots"]
+
+Kept = set[tuple[int | None, int]]  # (location, start) of kept slots
 
 
 def is_kept(index: int, percent: int) -> bool:
@@ -27,7 +37,7 @@ def is_kept(index: int, percent: int) -> bool:
 
 def kept_slots(
     windows_by_location: Mapping[int | None, Sequence[tuple[int, int]]], before: int, step: int, percent: int
-) -> set[tuple[int | None, int]]:
+) -> Kept:
     """The (location, start) of the kept slots of one clerk's day, given the windows of their
     unreserved hours of that day per location (instants; each window has its own grid of
     ``step`` from its start, a slot starting ``before`` after its blocked range does)."""
@@ -40,3 +50,33 @@ def kept_slots(
     return {
         (location, start) for index, (start, _order, location) in enumerate(grid) if is_kept(index, percent)
     }
+
+
+def kept_by_clerk(
+    rules: Sequence[WeeklyRule],
+    listed: set[int],
+    needs: frozenset[int],
+    days: Sequence[date],
+    wall: WallClock,
+    before: int,
+    step: int,
+    percent: int,
+) -> dict[int, Kept]:
+    """``kept_slots`` of each listed clerk on each of ``days``, from all their unreserved
+    hours that apply to the services ``needs``, at every location: the same whichever
+    listing (place, days, now) asks."""
+    by_location: defaultdict[int | None, list[WeeklyRule]] = defaultdict(list)
+    for rule in rules:
+        if not rule.reserved:
+            by_location[rule.location_id].append(rule)
+    weeks = {location: weeks_by_clerk(group, listed, needs) for location, group in by_location.items()}
+    kept: dict[int, Kept] = {}
+    for clerk in listed:
+        theirs = {location: by_clerk[clerk] for location, by_clerk in weeks.items() if clerk in by_clerk}
+        if not theirs:
+            continue
+        found = kept[clerk] = set()
+        for day in days:
+            of_day = {location: windows_on(week, [day], wall) for location, week in theirs.items()}
+            found |= kept_slots(of_day, before, step, percent)
+    return kept

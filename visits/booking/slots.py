@@ -46,16 +46,18 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Container, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from visits.booking.share import kept_slots
-from visits.booking.wallclock import first_moment_showing
+from visits.booking.share import kept_by_clerk
+from visits.booking.windows import EPOCH as _EPOCH
+from visits.booking.windows import MICROSECOND as _MICROSECOND
+from visits.booking.windows import WallClock, Week, weeks_by_clerk, windows_on
+from visits.booking.windows import as_datetime as _datetime
+from visits.booking.windows import instant as _instant
 
 __all__ = ["Closing", "Interval", "ServiceRules", "Slot", "WeeklyRule", "blocked_range", "free_slots"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
 
 
@@ -177,12 +179,12 @@ def free_slots(
     # (listed location, reserved) -> start -> clerks; how many groups of hours fed each
     found: dict[tuple[int | None, bool], defaultdict[int, list[int]]] = {}
     fed: defaultdict[tuple[int | None, bool], int] = defaultdict(int)
-    windows_of: dict[_Week, list[tuple[int, int]]] = {}  # most clerks share their hours
-    wall = _WallClock(tz)
+    windows_of: dict[Week, list[tuple[int, int]]] = {}  # most clerks share their hours
+    wall = WallClock(tz)
     share = service.reserved_share
-    kept = _kept_by_clerk(rules, listed, needs, days, wall, grid, share) if share else {}
+    kept = kept_by_clerk(rules, listed, needs, days, wall, grid.before, grid.step, share) if share else {}
     for (location, reserved), place_rules in places.items():
-        weeks = _weeks_by_clerk(place_rules, listed, needs)
+        weeks = weeks_by_clerk(place_rules, listed, needs)
         if not weeks:
             continue
         place = (location if on_site else None, reserved)
@@ -197,7 +199,7 @@ def free_slots(
                 continue
             windows = windows_of.get(week)
             if windows is None:
-                windows = windows_of[week] = _windows(week, days, wall)
+                windows = windows_of[week] = windows_on(week, days, wall)
             starts, ends = blocked.get(clerk, _NOTHING_BLOCKED)
             if closed_here:
                 starts, ends = _merged([*zip(starts, ends, strict=True), *closed_here])
@@ -261,35 +263,6 @@ def _rules_by_place(
             continue
         places.setdefault((rule.location_id, rule.reserved), []).append(rule)
     return places
-
-
-def _kept_by_clerk(
-    rules: list[WeeklyRule],
-    listed: set[int],
-    needs: frozenset[int],
-    days: list[date],
-    wall: _WallClock,
-    grid: _Grid,
-    percent: int,
-) -> dict[int, set[tuple[int | None, int]]]:
-    """The (location, start) of each clerk's slots in the department's share (``share.py``),
-    day by day from all their unreserved hours for these services, at every location: the
-    same whichever listing (place, days, now) asks."""
-    by_location: defaultdict[int | None, list[WeeklyRule]] = defaultdict(list)
-    for rule in rules:
-        if not rule.reserved:
-            by_location[rule.location_id].append(rule)
-    weeks = {location: _weeks_by_clerk(group, listed, needs) for location, group in by_location.items()}
-    kept: dict[int, set[tuple[int | None, int]]] = {}
-    for clerk in listed:
-        theirs = {location: by_clerk[clerk] for location, by_clerk in weeks.items() if clerk in by_clerk}
-        if not theirs:
-            continue
-        found = kept[clerk] = set()
-        for day in days:
-            windows = {location: _windows(week, [day], wall) for location, week in theirs.items()}
-            found |= kept_slots(windows, grid.before, grid.step, percent)
-    return kept
 
 
 def _closed_by_location(closings: Iterable[Closing], locations: set[int | None]) -> dict[int, list[tuple[int, int]]]:
@@ -375,17 +348,6 @@ class _Grid:
 _NOTHING_BLOCKED: tuple[Sequence[int], Sequence[int]] = ((), ())
 
 
-def _instant(moment: datetime) -> int:
-    """Microseconds since the epoch; a naive datetime is refused, it would be a bug about time."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive datetime given where an instant is needed: {moment!r}")
-    return (moment - _EPOCH) // _MICROSECOND
-
-
-def _datetime(instant: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=instant)
-
-
 def _working_days(
     first_day: date, last_day: date, holidays: Collection[date], grid: _Grid, tz: ZoneInfo
 ) -> list[date]:
@@ -404,36 +366,6 @@ def _working_days(
             days.append(day)
         day += _ONE_DAY
     return days
-
-
-_Hours = tuple[date | None, date | None, time, time]  # valid_from, valid_until, start, end
-_Week = tuple[tuple[_Hours, ...], ...]  # the hours of Monday ... Sunday
-
-
-def _weeks_by_clerk(rules: Iterable[WeeklyRule], listed: set[int], service_ids: frozenset[int]) -> dict[int, _Week]:
-    """The rules that apply to all of these services, per clerk, as a hashable week.
-
-    Hashable, so clerks with the same hours share one computation of their windows."""
-    days_by_clerk: dict[int, list[list[_Hours]]] = {}
-    for rule in rules:
-        if rule.clerk_id not in listed:
-            continue
-        if rule.service_ids is not None and not service_ids <= rule.service_ids:
-            continue
-        week = days_by_clerk.get(rule.clerk_id)
-        if week is None:
-            week = days_by_clerk[rule.clerk_id] = [[] for _ in range(7)]
-        week[rule.weekday].append((rule.valid_from, rule.valid_until, rule.start, rule.end))
-    return {
-        clerk: tuple(tuple(sorted(hours, key=_hours_order)) for hours in week)
-        for clerk, week in days_by_clerk.items()
-    }
-
-
-def _hours_order(hours: _Hours) -> tuple:
-    """Sorts hours whatever their validity (None and dates do not compare)."""
-    valid_from, valid_until, start, end = hours
-    return (start, end, valid_from or date.min, valid_until or date.max)
 
 
 def _blocked_by_clerk(
@@ -474,57 +406,3 @@ def _merged(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
             starts.append(start)
             ends.append(end)
     return starts, ends
-
-
-def _windows(week: _Week, days: list[date], wall: _WallClock) -> list[tuple[int, int]]:
-    """A clerk's availability windows as instants, one day after the other.
-
-    Rules of one day that overlap or touch (08-10 and 10-12) become one window, so the grid
-    runs through 10:00 as if it were one rule. Windows of different days are not merged:
-    each day's grid starts at that day's first working hour."""
-    windows: list[tuple[int, int]] = []
-    for day in days:
-        todays = []
-        for valid_from, valid_until, start, end in week[day.weekday()]:
-            if (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until):
-                window_start, window_end = wall.instant(day, start), wall.instant(day, end)
-                if window_start < window_end:
-                    todays.append((window_start, window_end))
-        todays.sort()
-        windows.extend(_joined(todays))
-    return windows
-
-
-def _joined(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted windows of one day, overlapping or touching ones joined."""
-    if len(windows) < 2:
-        return windows
-    joined = [windows[0]]
-    for start, end in windows[1:]:
-        last_start, last_end = joined[-1]
-        if start <= last_end:
-            if end > last_end:
-                joined[-1] = (last_start, end)
-        else:
-            joined.append((start, end))
-    return joined
-
-
-class _WallClock:
-    """Turns (local day, wall time) into instants, remembering the ones already asked.
-
-    Twenty clerks mostly share the same few working hours, so each distinct time of each day
-    goes through zoneinfo once."""
-
-    __slots__ = ("_tz", "_seen")
-
-    def __init__(self, tz: ZoneInfo) -> None:
-        self._tz = tz
-        self._seen: dict[tuple[date, time], int] = {}
-
-    def instant(self, day: date, at: time) -> int:
-        key = (day, at)
-        found = self._seen.get(key)
-        if found is None:
-            found = self._seen[key] = _instant(first_moment_showing(day, at, self._tz))
-        return found
