@@ -229,3 +229,33 @@ def test_a_clerk_sees_their_department_on_their_pages(client, factories, departm
     Factories.login(client, clerk)
     assert "Road traffic office" in client.get("/staff/?lang=en").get_data(as_text=True)
     assert "Straßenverkehrsamt" in client.get("/staff/?lang=de").get_data(as_text=True)
+
+
+# -- the share kept for the phone centre ------------------------------------------------------
+
+
+def _form_of(department: Department, **changes) -> dict:
+    return {"slug": department.slug, "name_de": department.name_de, "name_en": department.name_en, "active": "y", **changes}
+
+
+def test_the_city_admin_sets_the_share_kept_for_the_phone_centre(admin_client, home):
+    page = admin_client.get(f"/admin/departments/{home.id}").get_data(as_text=True)
+    assert "Anteil für das Bürgertelefon (Prozent)" in page and 'name="reserved_share_percent"' in page
+    english = admin_client.get(f"/admin/departments/{home.id}?lang=en").get_data(as_text=True)
+    assert "Share kept for the phone centre (percent)" in english and "spread evenly over the day" in english
+
+    response = admin_client.post(f"/admin/departments/{home.id}", data=_form_of(home, reserved_share_percent="25"))
+
+    assert response.status_code == 302
+    db.session.refresh(home)
+    assert home.reserved_share_percent == 25
+
+
+@pytest.mark.parametrize("share", ["101", "-1", "viel"])
+def test_a_share_outside_0_to_100_is_refused_at_its_field(admin_client, home, share):
+    response = admin_client.post(f"/admin/departments/{home.id}?lang=en", data=_form_of(home, reserved_share_percent=share))
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'href="#reserved_share_percent"' in body and 'aria-invalid="true"' in body
+    db.session.refresh(home)
+    assert home.reserved_share_percent == 0

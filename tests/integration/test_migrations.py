@@ -424,3 +424,29 @@ def test_the_composite_migration_gives_every_appointment_one_item_of_its_service
         conn.execute(sa.insert(APPOINTMENT), [
             {**_appointment(3, START, confirmed_at=T0), "citizen_email": "max@example.org"}
         ])
+
+
+def test_the_share_migration_keeps_nothing_back_and_refuses_more_than_everything(fresh_app):
+    """0008_reserved_share: existing departments keep no share; a share is 0 to 100 percent;
+    down again cleanly."""
+    upgrade(revision="0007_composite")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO department (slug, name_de, name_en, active, reserved_release_hours) "
+            "VALUES ('verkehrsamt', 'Straßenverkehrsamt', 'Road traffic office', true, 48)"
+        ))
+    upgrade(revision="0008_reserved_share")
+
+    with db.engine.connect() as conn:
+        shares = conn.execute(sa.text("SELECT reserved_share_percent FROM department")).scalars().all()
+    assert shares and set(shares) == {0}
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE department SET reserved_share_percent = 100"))
+    for wrong in (101, -1):
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text(f"UPDATE department SET reserved_share_percent = {wrong}"))
+
+    downgrade(revision="0007_composite")
+    inspector = sa.inspect(db.engine)
+    assert "reserved_share_percent" not in {c["name"] for c in inspector.get_columns("department")}
+    assert "department" in inspector.get_table_names()

@@ -1,7 +1,8 @@
 """The slot engine with places and reserved hours: a slot lies in one contiguous window of
 its clerk at one location, a closing day closes only its location's hours, and reserved
-hours are the public's only from their release on (staff always have them). One behaviour
-per test, then the same properties against a naive reference on random weeks."""
+hours are the public's only from their release on (staff always have them), and so are the
+slots of a department's reserved share. One behaviour per test, then the same properties
+against a naive reference on random weeks."""
 
 from __future__ import annotations
 
@@ -152,8 +153,10 @@ def placed_cases(draw):
         return Closing(draw(st.sampled_from([TOWN_HALL, ANNEX, 30])), start, start + timedelta(minutes=15 * draw(st.integers(1, 96))))
 
     hidden_after = draw(st.none() | st.integers(-24, 120).map(lambda h: case["now"] + timedelta(hours=h)))
+    share = draw(st.sampled_from([0, 0, 25, 50, 100]) | st.integers(0, 100))
     return {
         **case,
+        "service": dataclasses.replace(case["service"], reserved_share=share),
         "rules": rules,
         "closings": draw(st.lists(closings(), max_size=3)),
         "on_site": draw(st.booleans()),
@@ -199,6 +202,29 @@ def clear_of_everything(case, clerk, location, blocked_start, blocked_end) -> bo
     return not any(overlaps(blocked_start, blocked_end, o.start, o.end) for o in obstacles)
 
 
+def reference_grid(case, clerk, day) -> list[tuple[datetime, int | None]]:
+    """Every (start, location) of the clerk's unreserved hours of the day, at any location,
+    whatever is booked, in the share's order: by start, hours without a location first."""
+    svc, tz = case["service"], case["tz"]
+    step = svc.buffer_before + svc.duration + svc.buffer_after
+    grid = []
+    for location in {rule.location_id for rule in case["rules"]}:
+        group = [r for r in case["rules"] if r.location_id == location and not r.reserved]
+        for window_start, window_end in reference_windows(group, clerk, day, svc.id, case["tz"]):
+            blocked_start = window_start
+            while blocked_start + step <= window_end:
+                grid.append((blocked_start + svc.buffer_before, location))
+                blocked_start += step
+    return sorted(grid, key=lambda slot: (slot[0].astimezone(tz).timestamp(), -1 if slot[1] is None else slot[1]))
+
+
+def reference_share(case, clerk, day) -> set[tuple[datetime, int | None]]:
+    """The kept slots: the j-th of floor(n*p/100) is slot ceil(100*j/p) of the n."""
+    grid, percent = reference_grid(case, clerk, day), case["service"].reserved_share
+    wanted = len(grid) * percent // 100
+    return {grid[-(-100 * j // percent) - 1] for j in range(1, wanted + 1)}
+
+
 def reference_placed(case):
     svc, tz = case["service"], case["tz"]
     step = svc.buffer_before + svc.duration + svc.buffer_after
@@ -208,13 +234,15 @@ def reference_placed(case):
         for clerk in case["clerks"]:
             if day in case["holidays"]:
                 continue
+            kept = reference_share(case, clerk, day)
             for location, reserved in used_places(case):
                 group = [r for r in case["rules"] if (r.location_id, r.reserved) == (location, reserved)]
                 for window_start, window_end in reference_windows(group, clerk, day, svc.id, tz):
                     blocked_start = window_start
                     while blocked_start + step <= window_end:
                         start = blocked_start + svc.buffer_before
-                        hidden = reserved and case["hidden_after"] is not None and start > case["hidden_after"]
+                        held = reserved or (start, location) in kept
+                        hidden = held and case["hidden_after"] is not None and start > case["hidden_after"]
                         if (
                             case["now"] + svc.min_notice <= start <= case["now"] + svc.horizon
                             and not hidden
@@ -222,7 +250,7 @@ def reference_placed(case):
                         ):
                             place = location if case["on_site"] else None
                             kinds = free.setdefault((start, place), {})
-                            kinds[clerk] = kinds.get(clerk, True) and reserved
+                            kinds[clerk] = kinds.get(clerk, True) and held
                         blocked_start += step
         day += timedelta(days=1)
     order = sorted(free, key=lambda key: (key[0], -1 if key[1] is None else key[1]))
@@ -256,7 +284,9 @@ def test_every_slot_lies_in_one_window_of_its_clerk_at_one_place_clear_of_everyt
             ]
             assert fitting, (slot, clerk)
             if case["hidden_after"] is not None and slot.start > case["hidden_after"]:
-                assert any(not reserved for _location, reserved in fitting)  # never a reserved one early
+                kept = reference_share(case, clerk, day)
+                # never a reserved one early, nor one of the share
+                assert any(not reserved and (slot.start, location) not in kept for location, reserved in fitting)
 
 
 @PROPERTY

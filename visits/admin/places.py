@@ -34,7 +34,7 @@ DEFAULT_NAME_EN = "Citizens' service"
 CLOSING_DAYS_AHEAD = 60
 
 # Fields of a department the city administrator edits (the order is the form's).
-DEPARTMENT_FIELDS = ("slug", "name_de", "name_en", "active")
+DEPARTMENT_FIELDS = ("slug", "name_de", "name_en", "active", "reserved_share_percent")
 
 # Fields of a location an administrator edits (the order is the form's).
 LOCATION_FIELDS = (

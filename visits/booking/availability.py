@@ -2,7 +2,8 @@
 are reserved), absences, holidays, the closing days of the locations and bookings, and asks
 ``slots.free_slots`` which slots are free, where (``location``: a location's id or ANY; on
 site or not, decided by ``is_on_site``) and for whom (``Audience``: the public does not get
-reserved hours until their release, staff always do). Reads only; operations.py does the writing."""
+reserved hours, nor its department's reserved share, until their release; staff always do).
+Reads only; operations.py does the writing."""
 
 from __future__ import annotations
 
@@ -108,6 +109,8 @@ def on_site_locations(service: Service) -> list[Location]:
 
 
 def service_rules(service: Service) -> slots.ServiceRules:
+    """The slot engine's rules of ``service``, its department's reserved share with them."""
+    department = service.department
     return slots.ServiceRules(
         id=service.id,
         duration=timedelta(minutes=service.duration_minutes),
@@ -115,6 +118,7 @@ def service_rules(service: Service) -> slots.ServiceRules:
         buffer_after=timedelta(minutes=service.buffer_after_minutes),
         min_notice=timedelta(minutes=service.min_notice_minutes),
         horizon=timedelta(days=service.horizon_days),
+        reserved_share=department.reserved_share_percent if department is not None else 0,
     )
 
 

@@ -18,8 +18,8 @@ computed once per *generation* and served from memory until something changes:
   filtered at every read by the reader's own ``now`` (minimum notice, horizon), so the
   answer equals a fresh computation at that moment. It is valid until the first hold among
   its bookings runs out (that frees a slot without any write), for the public until the
-  next release of reserved hours (a reserved slot it could not show yet becomes the
-  public's then, also without a write), and at most ``SLOT_CACHE_SECONDS``, which bounds
+  next release of reserved hours or share (a reserved slot it could not show yet becomes
+  the public's then, also without a write), and at most ``SLOT_CACHE_SECONDS``, which bounds
   what a change made outside the app (psql) can cost.
 * A session with uncommitted changes to those tables reads past the cache (it must see
   its own changes). Without Redis or file the cache steps aside and the engine answers.
@@ -359,8 +359,8 @@ def _compute(
 
     found = compute(audience)
     valid_until = now + lifetime
-    if audience == Audience.PUBLIC and availability.has_reserved_hours(ids):
-        next_release = _next_release(compute(Audience.STAFF), now + info.release, info.release)
+    if audience == Audience.PUBLIC and (rules.reserved_share or availability.has_reserved_hours(ids)):
+        next_release = _next_release(compute(Audience.STAFF), found, info.release)
         if next_release is not None and next_release < valid_until:
             valid_until = next_release  # that reserved slot is the public's from then on
     if ids:
@@ -387,9 +387,13 @@ def _compute(
     )
 
 
-def _next_release(staff_slots: list[slots.Slot], hidden_after: datetime, release: timedelta) -> datetime | None:
-    """When the first reserved slot the public cannot have yet becomes theirs."""
-    hidden = [slot.start for slot in staff_slots if slot.reserved and slot.start > hidden_after]
+def _next_release(
+    staff_slots: list[slots.Slot], public_slots: list[slots.Slot], release: timedelta
+) -> datetime | None:
+    """When the public's listing next changes by a release: staff and public listings differ
+    only by what reserved hours and the share hold back (a slot, or a clerk of a slot)."""
+    public = set(public_slots)
+    hidden = [slot.start for slot in staff_slots if slot not in public]
     return min(hidden) - release if hidden else None
 
 

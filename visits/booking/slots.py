@@ -34,8 +34,10 @@ bookings by staff and the phone centre). An on-site listing uses only hours at a
 the same instant are two Slots. Any other listing uses every rule and its slots name no
 location. Hours of one location and kind (reserved or not) make a clerk's windows of their
 own, each with its own grid. A closing (a closing day of a location) closes only the hours
-at that location. A slot whose clerks all come from reserved hours is ``reserved``; for the
-public (``reserved_hidden_after`` given) reserved hours offer only starts up to that moment.
+at that location. A department may also keep a share of every clerk's day (``share.py``):
+those slots of unreserved hours count as reserved. A slot whose clerks all come from reserved
+hours or the share is ``reserved``; for the public (``reserved_hidden_after`` given) reserved
+hours and the share offer only starts up to that moment.
 """
 
 from __future__ import annotations
@@ -44,15 +46,18 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Container, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from visits.booking.wallclock import first_moment_showing
+from visits.booking.share import kept_by_clerk
+from visits.booking.windows import EPOCH as _EPOCH
+from visits.booking.windows import MICROSECOND as _MICROSECOND
+from visits.booking.windows import WallClock, Week, weeks_by_clerk, windows_on
+from visits.booking.windows import as_datetime as _datetime
+from visits.booking.windows import instant as _instant
 
 __all__ = ["Closing", "Interval", "ServiceRules", "Slot", "WeeklyRule", "blocked_range", "free_slots"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
 
 
@@ -103,6 +108,8 @@ class ServiceRules:
     # A combination of services (booking/combination.py): the services whose hours it
     # needs, every one of them; empty: just ``id``.
     combines: frozenset[int] = frozenset()
+    # The department's share (``share.py``): percent of each clerk's day kept like reserved hours.
+    reserved_share: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +120,7 @@ class Slot:
     end: datetime  # start + duration, UTC
     clerk_ids: tuple[int, ...]  # every clerk free for exactly this slot, ascending
     location_id: int | None = None  # where (on-site listings); None: no location
-    reserved: bool = False  # every clerk of it is free only in reserved hours
+    reserved: bool = False  # every clerk of it is free only in reserved hours or the share
 
 
 def blocked_range(start: datetime, end: datetime, service: ServiceRules) -> tuple[datetime, datetime]:
@@ -154,11 +161,13 @@ def free_slots(
 
     ``on_site``: only hours at a location count (``location_id``, or any when None), and
     each slot names its location. ``closings`` close the hours at their location.
-    ``reserved_hidden_after`` (the public's view): reserved hours offer no start after it."""
+    ``reserved_hidden_after`` (the public's view): reserved hours and the department's share
+    (``service.reserved_share``) offer no start after it."""
     grid = _Grid.of(service, now)
     days = _working_days(first_day, last_day, holidays, grid, tz)
     clerks = sorted(set(clerk_ids))
     listed = set(clerks)
+    rules = rules if isinstance(rules, list) else list(rules)
     places = _rules_by_place(rules, on_site, location_id)
     needs = service.combines or frozenset((service.id,))
     blocked = _blocked_by_clerk((absences, booked), listed)
@@ -170,15 +179,18 @@ def free_slots(
     # (listed location, reserved) -> start -> clerks; how many groups of hours fed each
     found: dict[tuple[int | None, bool], defaultdict[int, list[int]]] = {}
     fed: defaultdict[tuple[int | None, bool], int] = defaultdict(int)
-    windows_of: dict[_Week, list[tuple[int, int]]] = {}  # most clerks share their hours
-    wall = _WallClock(tz)
+    windows_of: dict[Week, list[tuple[int, int]]] = {}  # most clerks share their hours
+    wall = WallClock(tz)
+    share = service.reserved_share
+    kept = kept_by_clerk(rules, listed, needs, days, wall, grid.before, grid.step, share) if share else {}
     for (location, reserved), place_rules in places.items():
-        weeks = _weeks_by_clerk(place_rules, listed, needs)
+        weeks = weeks_by_clerk(place_rules, listed, needs)
         if not weeks:
             continue
         place = (location if on_site else None, reserved)
         free_at = found.setdefault(place, defaultdict(list))
         fed[place] += 1
+        kept_at = found.setdefault((place[0], True), defaultdict(list)) if kept and not reserved else None
         its_grid = reserved_grid if reserved else grid
         closed_here = closed.get(location) if location is not None else None
         for clerk in clerks:  # ascending, so every slot lists its clerks in order
@@ -187,14 +199,22 @@ def free_slots(
                 continue
             windows = windows_of.get(week)
             if windows is None:
-                windows = windows_of[week] = _windows(week, days, wall)
+                windows = windows_of[week] = windows_on(week, days, wall)
             starts, ends = blocked.get(clerk, _NOTHING_BLOCKED)
             if closed_here:
                 starts, ends = _merged([*zip(starts, ends, strict=True), *closed_here])
+            kept_here = kept.get(clerk) if kept_at is not None else None
             for window_start, window_end in windows:
                 for starts_in_piece in its_grid.free_starts(window_start, window_end, starts, ends):
-                    for start in starts_in_piece:
-                        free_at[start].append(clerk)
+                    if not kept_here:
+                        for start in starts_in_piece:
+                            free_at[start].append(clerk)
+                        continue
+                    for start in starts_in_piece:  # the share: reserved, for the public until released
+                        if (location, start) not in kept_here:
+                            free_at[start].append(clerk)
+                        elif start <= reserved_grid.latest:
+                            kept_at[start].append(clerk)
 
     duration = timedelta(microseconds=grid.duration)
     if len(found) == 1 and max(fed.values()) == 1:  # the usual office: one kind of hours, one place
@@ -278,6 +298,8 @@ class _Grid:
         if before < 0 or after < 0 or service.min_notice < timedelta(0):
             # A negative notice would offer slots in the past; negative buffers would overlap.
             raise ValueError(f"service {service.id}: buffers and minimum notice must not be negative")
+        if not 0 <= service.reserved_share <= 100:
+            raise ValueError(f"service {service.id}: the reserved share is a percentage, 0 to 100")
         return cls(
             step=before + duration + after,
             before=before,
@@ -326,17 +348,6 @@ class _Grid:
 _NOTHING_BLOCKED: tuple[Sequence[int], Sequence[int]] = ((), ())
 
 
-def _instant(moment: datetime) -> int:
-    """Microseconds since the epoch; a naive datetime is refused, it would be a bug about time."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive datetime given where an instant is needed: {moment!r}")
-    return (moment - _EPOCH) // _MICROSECOND
-
-
-def _datetime(instant: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=instant)
-
-
 def _working_days(
     first_day: date, last_day: date, holidays: Collection[date], grid: _Grid, tz: ZoneInfo
 ) -> list[date]:
@@ -355,36 +366,6 @@ def _working_days(
             days.append(day)
         day += _ONE_DAY
     return days
-
-
-_Hours = tuple[date | None, date | None, time, time]  # valid_from, valid_until, start, end
-_Week = tuple[tuple[_Hours, ...], ...]  # the hours of Monday ... Sunday
-
-
-def _weeks_by_clerk(rules: Iterable[WeeklyRule], listed: set[int], service_ids: frozenset[int]) -> dict[int, _Week]:
-    """The rules that apply to all of these services, per clerk, as a hashable week.
-
-    Hashable, so clerks with the same hours share one computation of their windows."""
-    days_by_clerk: dict[int, list[list[_Hours]]] = {}
-    for rule in rules:
-        if rule.clerk_id not in listed:
-            continue
-        if rule.service_ids is not None and not service_ids <= rule.service_ids:
-            continue
-        week = days_by_clerk.get(rule.clerk_id)
-        if week is None:
-            week = days_by_clerk[rule.clerk_id] = [[] for _ in range(7)]
-        week[rule.weekday].append((rule.valid_from, rule.valid_until, rule.start, rule.end))
-    return {
-        clerk: tuple(tuple(sorted(hours, key=_hours_order)) for hours in week)
-        for clerk, week in days_by_clerk.items()
-    }
-
-
-def _hours_order(hours: _Hours) -> tuple:
-    """Sorts hours whatever their validity (None and dates do not compare)."""
-    valid_from, valid_until, start, end = hours
-    return (start, end, valid_from or date.min, valid_until or date.max)
 
 
 def _blocked_by_clerk(
@@ -425,57 +406,3 @@ def _merged(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
             starts.append(start)
             ends.append(end)
     return starts, ends
-
-
-def _windows(week: _Week, days: list[date], wall: _WallClock) -> list[tuple[int, int]]:
-    """A clerk's availability windows as instants, one day after the other.
-
-    Rules of one day that overlap or touch (08-10 and 10-12) become one window, so the grid
-    runs through 10:00 as if it were one rule. Windows of different days are not merged:
-    each day's grid starts at that day's first working hour."""
-    windows: list[tuple[int, int]] = []
-    for day in days:
-        todays = []
-        for valid_from, valid_until, start, end in week[day.weekday()]:
-            if (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until):
-                window_start, window_end = wall.instant(day, start), wall.instant(day, end)
-                if window_start < window_end:
-                    todays.append((window_start, window_end))
-        todays.sort()
-        windows.extend(_joined(todays))
-    return windows
-
-
-def _joined(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted windows of one day, overlapping or touching ones joined."""
-    if len(windows) < 2:
-        return windows
-    joined = [windows[0]]
-    for start, end in windows[1:]:
-        last_start, last_end = joined[-1]
-        if start <= last_end:
-            if end > last_end:
-                joined[-1] = (last_start, end)
-        else:
-            joined.append((start, end))
-    return joined
-
-
-class _WallClock:
-    """Turns (local day, wall time) into instants, remembering the ones already asked.
-
-    Twenty clerks mostly share the same few working hours, so each distinct time of each day
-    goes through zoneinfo once."""
-
-    __slots__ = ("_tz", "_seen")
-
-    def __init__(self, tz: ZoneInfo) -> None:
-        self._tz = tz
-        self._seen: dict[tuple[date, time], int] = {}
-
-    def instant(self, day: date, at: time) -> int:
-        key = (day, at)
-        found = self._seen.get(key)
-        if found is None:
-            found = self._seen[key] = _instant(first_moment_showing(day, at, self._tz))
-        return found

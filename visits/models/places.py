@@ -27,8 +27,14 @@ class Department(db.Model):
     # Reserved hours (for staff and the phone centre) are offered to the public this many
     # hours before they start.
     reserved_release_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
+    # Percent of every clerk's slots of a day kept the same way (booking/share.py), 0 to 100.
+    reserved_share_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     locations: Mapped[list[Location]] = relationship(back_populates="department", order_by="Location.name_de")
+
+    __table_args__ = (
+        CheckConstraint("reserved_share_percent BETWEEN 0 AND 100", name="reserved_share_percent_range"),
+    )
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name_de

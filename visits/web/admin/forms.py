@@ -248,6 +248,12 @@ class DepartmentForm(FlaskForm):
         _l("Name (English)"), validators=[DataRequired(_l("Enter the English name.")), Length(max=200)]
     )
     active = BooleanField(_l("Active"), default=True)
+    # Left empty: nothing kept back.
+    reserved_share_percent = IntegerField(
+        _l("Share kept for the phone centre (percent)"),
+        default=0,
+        validators=[Optional(), NumberRange(0, 100, _l("Enter a number from %(min)s to %(max)s."))],
+    )
 
     def values(self) -> dict:
         return {
@@ -255,6 +261,7 @@ class DepartmentForm(FlaskForm):
             "name_de": self.name_de.data.strip(),
             "name_en": self.name_en.data.strip(),
             "active": bool(self.active.data),
+            "reserved_share_percent": self.reserved_share_percent.data or 0,
         }
 
 
