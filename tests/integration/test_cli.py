@@ -74,3 +74,25 @@ def test_create_user_refuses_a_short_password_and_a_duplicate(app):
     runner.invoke(args=["create-user", "b@stadt.example", "--role", "clerk", "--password", "lang-genug-1"])
     again = runner.invoke(args=["create-user", "B@stadt.example", "--role", "clerk", "--password", "lang-genug-2"])
     assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_create_user_makes_a_department_admin_of_an_existing_department_only(app, factories):
+    department = factories.department("auslaenderbehoerde", "Ausländerbehörde")
+    runner = app.test_cli_runner()
+    made = runner.invoke(
+        args=["create-user", "fb@stadt.example", "--role", "department_admin", "--department", "Auslaenderbehoerde"],
+        input="ein-langes-passwort\nein-langes-passwort\n",
+    )
+    assert made.exit_code == 0, made.output
+    user = by_email("fb@stadt.example")
+    assert user.role == "department_admin" and user.department_id == department.id
+    unknown = runner.invoke(
+        args=["create-user", "x@stadt.example", "--role", "department_admin", "--department", "gibt-es-nicht"],
+        input="ein-langes-passwort\nein-langes-passwort\n",
+    )
+    assert unknown.exit_code != 0 and "no department" in unknown.output
+    missing = runner.invoke(
+        args=["create-user", "y@stadt.example", "--role", "department_admin", "--password", "ein-langes-passwort"]
+    )
+    assert missing.exit_code != 0 and "needs a department" in missing.output
+    assert by_email("x@stadt.example") is None and by_email("y@stadt.example") is None

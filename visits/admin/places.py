@@ -91,6 +91,11 @@ def all_departments(user: StaffUser | None = None) -> list[Department]:
     return list(db.session.scalars(query))
 
 
+def department_by_slug(slug: str) -> Department | None:
+    """The department with this slug (as typed: case and spaces do not matter), or None."""
+    return db.session.scalar(select(Department).where(Department.slug == slug.strip().lower()))
+
+
 def all_locations(user: StaffUser | None = None) -> list[Location]:
     """Every location (of the departments ``user`` manages, if given) with its department
     and its closing days."""

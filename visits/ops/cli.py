@@ -27,14 +27,28 @@ def register(app: Flask) -> None:
 
     @app.cli.command("create-user")
     @click.argument("email")
-    @click.option("--role", type=click.Choice([Role.ADMIN.value, Role.CLERK.value]), required=True)
+    @click.option(
+        "--role", type=click.Choice([Role.ADMIN.value, Role.CLERK.value, Role.DEPARTMENT_ADMIN.value]), required=True
+    )
     @click.option("--name", default="", help="Display name (default: the email address).")
+    @click.option("--department", default="", help="The department's slug (needed for department_admin).")
     @click.password_option(help="At least 12 characters, not a common one; asked for when not given.")
-    def create_user_command(email: str, role: str, name: str, password: str) -> None:
-        """Create a staff account (clerk or admin)."""
+    def create_user_command(email: str, role: str, name: str, department: str, password: str) -> None:
+        """Create a staff account (clerk, admin or department_admin)."""
+        from visits.admin.places import department_by_slug
+
+        department_id = None
+        if department:
+            found = department_by_slug(department)
+            if found is None:
+                raise click.ClickException(f"no department {department!r}")
+            department_id = found.id
         try:
             with transaction():
-                user = create_user(email, name or email, password, role, now=clock.now())
+                user = create_user(
+                    email, name or email, password, role, now=clock.now(), department_id=department_id
+                )
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"Created {user.role} {user.email}.")
+        where = f" in department {department.strip().lower()}" if department_id else ""
+        click.echo(f"Created {user.role} {user.email}{where}.")
