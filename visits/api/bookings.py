@@ -29,21 +29,21 @@ from visits.models import ApiKey, Appointment, Mode, Service
 BOOKING_AUTH = [{"bearerAuth": []}, {"manageToken": []}]
 
 
-def _local(moment: datetime) -> datetime:
-    return moment.astimezone(availability.zone())
-
-
 def _booking_body(appointment: Appointment, *, with_links: bool) -> dict:
     service = appointment.service
     body = {
         "reference": appointment.reference,
         "status": str(appointment.status),
-        "hold_expires_at": (_local(appointment.hold_expires_at) if appointment.hold_expires_at else None),
+        "hold_expires_at": (
+            availability.local(appointment.hold_expires_at) if appointment.hold_expires_at else None
+        ),
         "service": service.slug,
         "service_name": items.summary(appointment, appointment.language),
-        "items": [{"service": line.service.slug, "persons": line.persons} for line in items.lines(appointment)],
-        "start": _local(appointment.start_at),
-        "end": _local(appointment.end_at),
+        "items": [
+            {"service": line.service.slug, "persons": line.persons} for line in items.lines(appointment)
+        ],
+        "start": availability.local(appointment.start_at),
+        "end": availability.local(appointment.end_at),
         "video": appointment.is_video,
         "mode": appointment.mode,
         "language": appointment.language,
@@ -145,7 +145,9 @@ def _wanted(data: dict) -> booking.Booked | Response:
         service = catalogue.active_service(data["service"])
         return service if service is not None else problems.invalid({"service": ["Unknown service."]})
     wanted = [(catalogue.active_service(item["service"]), item["persons"]) for item in data["items"]]
-    unknown = [item["service"] for item, (service, _n) in zip(data["items"], wanted, strict=True) if service is None]
+    unknown = [
+        item["service"] for item, (service, _n) in zip(data["items"], wanted, strict=True) if service is None
+    ]
     if unknown:
         return problems.invalid({"items": [f"Unknown service: {slug}." for slug in unknown]})
     return booking.items_of(wanted)
@@ -163,12 +165,12 @@ def _answer_as_if_held(
     return {
         "reference": links.new_reference(),
         "status": "held",
-        "hold_expires_at": _local(now + timedelta(minutes=settings.current().hold_minutes)),
+        "hold_expires_at": availability.local(now + timedelta(minutes=settings.current().hold_minutes)),
         "service": service.slug,
         "service_name": items.summary_of(wanted, language),
         "items": [{"service": what.slug, "persons": persons} for what, persons in wanted],
-        "start": _local(start),
-        "end": _local(start + availability.combination_rules(wanted).duration),
+        "start": availability.local(start),
+        "end": availability.local(start + availability.combination_rules(wanted).duration),
         "video": mode == Mode.VIDEO,
         "mode": mode.value,
         "language": language,

@@ -13,17 +13,14 @@ from visits.api.callers import anonymous_listing_limit, portal_limit
 from visits.api.routes import RATE_LIMITED, ApiProblem, bp, problem_response
 from visits.api.schemas import ServiceSchema, SlotListSchema, SlotQuerySchema
 from visits.booking import availability, catalogue, links, slot_cache
+from visits.booking.modes import of_slot
 from visits.core import clock
 from visits.extensions import db
-from visits.models import Mode, Service
+from visits.models import Service
 
 # The widest span one slot request may ask for (two months).
 MAX_SLOT_RANGE_DAYS = 62
 DEFAULT_SLOT_RANGE_DAYS = 7
-
-
-def _local(moment: datetime) -> datetime:
-    return moment.astimezone(availability.zone())
 
 
 @bp.route("/services", methods=["GET"])
@@ -105,9 +102,15 @@ def slots(query: dict, slug: str):
         body = _slot_body(service.slug, first, last, (), "de", offered)
     else:
         if mode is not None:  # the listing of that mode: on site only at locations, else anywhere
-            service = dataclasses.replace(service, on_site=availability.is_on_site(service, mode))
+            service = dataclasses.replace(service, on_site=availability.is_on_site(offered, mode))
         found = slot_cache.listing(
-            service, search_first, search_last, now, location=location, generation=generation, have_generation=True
+            service,
+            search_first,
+            search_last,
+            now,
+            location=location,
+            generation=generation,
+            have_generation=True,
         )
         language = problems.language()
         body = the_cache.memo(
@@ -133,7 +136,7 @@ def days_asked(query: dict, now: datetime, horizon_days: int) -> tuple[date, dat
     """The local days ``from``..``to`` asked for (default: a week from today), and the part
     of them worth asking the engine: nothing is free before today or past the horizon, and
     leaving far-away days out keeps them from overflowing. Invalid input: its answer."""
-    today = _local(now).date()
+    today = availability.local(now).date()
     first = query.get("from_") or today
     last = query.get("to") or _add_days(first, DEFAULT_SLOT_RANGE_DAYS - 1)
     if last < first:
@@ -143,16 +146,21 @@ def days_asked(query: dict, now: datetime, horizon_days: int) -> tuple[date, dat
     return first, last, max(first, today), min(last, _add_days(today, horizon_days + 1))
 
 
+def slot_places(found, language: str) -> dict[int, dict[str, str]]:
+    """The locations the slots ``found`` name, as each slot's ``location`` says them in JSON."""
+    return {
+        location_id: {"name": location.name(language), "slug": location.slug}
+        for location_id, location in availability.locations_by_id(s.location_id for s in found).items()
+    }
+
+
 def _slot_body(
     slug: str, first: date, last: date, found, language: str, modes: tuple[str, ...], mode: str | None = None
 ) -> bytes:
     """What SlotListSchema dumps, as the JSON flask-smorest would send. A slot at a location
     can be booked in any of the service's ``modes``; one without, in all but on site."""
     tz = availability.zone()
-    places = {
-        location_id: {"name": location.name(language), "slug": location.slug}
-        for location_id, location in availability.locations_by_id(s.location_id for s in found).items()
-    }
+    places = slot_places(found, language)
     body = {
         "service": slug,
         "from": first.isoformat(),
@@ -161,7 +169,7 @@ def _slot_body(
             {
                 "end": s.end.astimezone(tz).isoformat(),
                 "location": places.get(s.location_id),
-                "modes": [m for m in modes if s.location_id is not None or m != Mode.ON_SITE],
+                "modes": of_slot(modes, s.location_id),
                 "start": s.start.astimezone(tz).isoformat(),
             }
             for s in found

@@ -7,17 +7,16 @@ from flask import Response
 
 from visits.api import problems
 from visits.api.callers import anonymous_listing_limit, portal_limit
-from visits.api.catalogue import MAX_SLOT_RANGE_DAYS, days_asked
+from visits.api.catalogue import MAX_SLOT_RANGE_DAYS, days_asked, slot_places
 from visits.api.routes import RATE_LIMITED, bp, problem_response
 from visits.api.schemas import MAX_ITEMS, CompositeSlotListSchema, CompositeSlotQuerySchema
-from visits.booking import availability, catalogue
+from visits.booking import availability, catalogue, modes
 from visits.booking import operations as booking
 from visits.core import clock, slugs
-from visits.models import Mode
 
 
 def _items(text: str) -> list[tuple[str, int]] | None:
-    """"anmeldung:1,personalausweis:2" as [(slug, persons)]; None when it is not written so."""
+    """ "anmeldung:1,personalausweis:2" as [(slug, persons)]; None when it is not written so."""
     found = []
     for part in text.split(","):
         slug, _colon, persons = part.partition(":")
@@ -57,8 +56,7 @@ def composite_slots(query: dict):
     location = availability.location_choice(query["location"])
     if location is None:
         return problems.invalid({"location": ["Unknown location."]})
-    # The modes every service of the appointment is offered in (in the order on site, video, phone).
-    offered = [mode for mode in Mode if all(mode in service.modes for service, _persons in wanted)]
+    offered = modes.offered_by_all(service for service, _persons in wanted)
     mode = query.get("mode")
     now = clock.now()
     days = days_asked(query, now, availability.combination_rules(wanted).horizon.days)
@@ -72,13 +70,13 @@ def composite_slots(query: dict):
             search_last,
             now,
             location=location,
-            on_site=availability.is_on_site(wanted[0][0], mode) and Mode.ON_SITE in offered,
+            on_site=availability.is_on_site(offered, mode),
         )
         if search_first <= search_last and (mode is None or mode in offered)
         else []
     )
     language = problems.language()
-    places = availability.locations_by_id(slot.location_id for slot in found)
+    places = slot_places(found, language)
     tz = availability.zone()
     return {
         "items": [{"service": service.slug, "persons": persons} for service, persons in wanted],
@@ -88,12 +86,8 @@ def composite_slots(query: dict):
             {
                 "start": slot.start.astimezone(tz),
                 "end": slot.end.astimezone(tz),
-                "location": (
-                    {"slug": places[slot.location_id].slug, "name": places[slot.location_id].name(language)}
-                    if slot.location_id is not None
-                    else None
-                ),
-                "modes": [m.value for m in offered if slot.location_id is not None or m != Mode.ON_SITE],
+                "location": places.get(slot.location_id),
+                "modes": [str(m) for m in modes.of_slot(offered, slot.location_id)],
             }
             for slot in found
         ],

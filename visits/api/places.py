@@ -48,7 +48,7 @@ def departments():
 )
 def locations():
     language = problems.language()
-    today = clock.now().astimezone(availability.zone()).date()
+    today = availability.local(clock.now()).date()
     closed = places.upcoming_closing_days(today)
     body = [
         {
@@ -59,7 +59,9 @@ def locations():
             "street": location.street,
             "postcode": location.postcode,
             "city": location.city,
-            "directions": location.directions_en if language == "en" and location.directions_en else location.directions_de,
+            "directions": location.directions_en
+            if language == "en" and location.directions_en
+            else location.directions_de,
             "step_free": location.step_free,
             "hearing_loop": location.hearing_loop,
             "opening_hours": location.opening_hours(language),

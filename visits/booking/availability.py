@@ -7,7 +7,7 @@ Reads only; operations.py does the writing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -21,6 +21,7 @@ from visits import settings
 from visits.booking import combination, slots
 from visits.booking.holidays import holidays
 from visits.booking.wallclock import wall_period
+from visits.core import clock
 from visits.extensions import db
 from visits.models import (
     OCCUPYING,
@@ -40,6 +41,12 @@ def zone() -> ZoneInfo:
     return settings.current().zone
 
 
+def local(moment: datetime) -> datetime:
+    """The instant ``moment`` as the wall-clock time of the city (Europe/Berlin): how pages,
+    mails and the API show it."""
+    return clock.local(moment, zone())
+
+
 ANY: Final = "any"  # every location where the service is held
 LocationChoice = int | Literal["any"]  # a location's id, or ANY
 
@@ -52,14 +59,15 @@ class Audience(StrEnum):
     STAFF = "staff"
 
 
-def is_on_site(service: Service, mode: str | None = None) -> bool:
+def is_on_site(offered: Collection[str], mode: str | None = None) -> bool:
     """Whether an appointment in ``mode`` is held at a location: the one place this is
-    decided (its slots then come from hours at a location, and name it). Without a mode
-    (a listing before the citizen chose one): whether the service is offered on site; its
-    slots then name their location and can be booked in any of the service's modes."""
+    decided (its slots then come from hours at a location, and name it). ``offered``: the
+    modes of the service (of an appointment for several: the modes they all share). Without
+    a mode (a listing before the citizen chose one): whether on site is offered; the slots
+    then name their location and can be booked in any offered mode (``modes.of_slot``)."""
     if mode is not None:
         return mode == Mode.ON_SITE
-    return service.offers_on_site
+    return Mode.ON_SITE in offered
 
 
 def reserved_release(service: Service) -> timedelta:
@@ -262,7 +270,7 @@ def free_slots(
         last_day=last_day,
         now=now,
         tz=zone(),
-        on_site=is_on_site(service) if on_site is None else on_site,
+        on_site=is_on_site(service.modes) if on_site is None else on_site,
         location_id=None if location == ANY else location,
         closings=closings(first_day, last_day),
         reserved_hidden_after=reserved_hidden_after(

@@ -47,6 +47,12 @@ def offered_by_all(services: Iterable[Service]) -> list[Mode]:
     return [mode for mode in ORDER if all(mode in service.modes for service in services)]
 
 
+def of_slot(offered: Iterable[str], location_id: int | None) -> list[str]:
+    """The modes a free slot can be booked in, of the ``offered`` ones: any of them at a
+    location; a slot of hours without a location (video and phone only) not on site."""
+    return [mode for mode in offered if location_id is not None or mode != Mode.ON_SITE]
+
+
 def chosen(service: Service, mode: str | None) -> Mode:
     """The mode asked for, if the service offers it; ``Refused("mode_not_offered", "mode")``
     otherwise (an unknown word too). None: the service's default."""
@@ -116,7 +122,9 @@ def place_of(appointment: Appointment, language: str) -> Place | None:
     if location.hearing_loop:
         access.append(gettext("Hearing loop"))
     has_geo = location.latitude is not None and location.longitude is not None
-    directions = location.directions_en if language == "en" and location.directions_en else location.directions_de
+    directions = (
+        location.directions_en if language == "en" and location.directions_en else location.directions_de
+    )
     return Place(
         name=location.name(language),
         # A location entered without its street still has the service's old address.

@@ -160,7 +160,12 @@ def _free_slots(
     if not all(what.active for what, _persons in items):
         raise SlotUnavailable("service is not offered")
     found = availability.slots_of_items_at(
-        items, start, now, location=location, audience=audience, on_site=availability.is_on_site(service, mode)
+        items,
+        start,
+        now,
+        location=location,
+        audience=audience,
+        on_site=availability.is_on_site(modes.offered_by_all(what for what, _persons in items), mode),
     )
     if not found:
         raise SlotUnavailable()
@@ -443,7 +448,7 @@ def reschedule(
             location=location,
             audience=Audience.STAFF if by is not None else Audience.PUBLIC,
             ignore_appointment=appointment.id,
-            on_site=availability.is_on_site(service, appointment.mode),
+            on_site=availability.is_on_site(service.modes, appointment.mode),
         )
         if not candidates:
             raise SlotUnavailable()

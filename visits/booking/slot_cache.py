@@ -259,7 +259,7 @@ def info_of(service: Service) -> ServiceInfo:
         service.slug,
         service.horizon_days,
         availability.service_rules(service),
-        availability.is_on_site(service),
+        availability.is_on_site(service.modes),
         availability.reserved_release(service),
     )
 

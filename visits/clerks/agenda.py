@@ -143,7 +143,7 @@ def preview(
     questions = [
         availability.SlotQuestion(
             availability.service_rules(s), first_day, last_day, (clerk.id,),
-            on_site=availability.is_on_site(s),
+            on_site=availability.is_on_site(s.modes),
             reserved_hidden_after=availability.reserved_hidden_after(
                 availability.reserved_release(s), now, availability.Audience.PUBLIC
             ),

@@ -227,7 +227,7 @@ def week_of_slots(
 def _location_filter(service: Service) -> tuple[tuple[str, str], ...]:
     """The locations where an on-site service is held, to filter by (none for two or fewer
     choices: one location and "any" say the same)."""
-    if not availability.is_on_site(service):
+    if not availability.is_on_site(service.modes):
         return ()
     language = page_language()
     found = tuple((place.slug, place.name(language)) for place in availability.on_site_locations(service))
