@@ -24,6 +24,7 @@ SHAPE = {
     "end",
     "video",
     "mode",
+    "location",
     "language",
 }
 

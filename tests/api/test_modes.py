@@ -64,3 +64,18 @@ def test_a_mode_the_service_does_not_offer_is_a_422_problem(client, clerk, servi
     assert problem["type"].endswith("/mode-not-offered") and problem["errors"] == {"mode": ["mode_not_offered"]}
     assert answer.mimetype == "application/problem+json"
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+
+
+def test_a_booking_names_where_it_is_held_and_the_answer_as_if_held_names_the_same(
+    client, factories, clerk, service, monday, portal_key
+):
+    on_site = client.post(f"{API}/bookings", json=request_body(service, berlin(monday, 9)), headers=bearer(portal_key))
+    assert on_site.get_json()["location"] == {"slug": "buergerservice", "name": "Bürgerservice"}
+    by_phone = request_body(service, berlin(monday, 10), mode="phone", phone="0221 123456")
+    assert client.post(f"{API}/bookings", json=by_phone, headers=bearer(portal_key)).get_json()["location"] is None
+    # Without a key: an address that is paused (answered as if held), then a fresh hold of that time.
+    factories.booking_pause(email="pausiert@example.org")
+    paused = client.post(f"{API}/bookings", json=request_body(service, berlin(monday, 11), email="pausiert@example.org"))
+    fresh = client.post(f"{API}/bookings", json=request_body(service, berlin(monday, 11), email="neu@example.org"))
+    assert fresh.status_code == paused.status_code == 201
+    assert paused.get_json()["location"] == fresh.get_json()["location"] == on_site.get_json()["location"]

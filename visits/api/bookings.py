@@ -20,11 +20,12 @@ from visits.api.callers import (
 )
 from visits.api.routes import RATE_LIMITED, ApiProblem, bp, problem_response
 from visits.api.schemas import REFERENCE_RE, BookingRequestSchema, BookingSchema
-from visits.booking import availability, catalogue, items, links, unverified
+from visits.booking import availability, catalogue, items, links, modes, unverified
 from visits.booking import operations as booking
+from visits.booking.availability import LocationChoice
 from visits.core import clock
 from visits.extensions import db
-from visits.models import ApiKey, Appointment, Mode, Service
+from visits.models import ApiKey, Appointment, Location, Mode, Service
 
 BOOKING_AUTH = [{"bearerAuth": []}, {"manageToken": []}]
 
@@ -46,6 +47,7 @@ def _booking_body(appointment: Appointment, *, with_links: bool) -> dict:
         "end": availability.local(appointment.end_at),
         "video": appointment.is_video,
         "mode": appointment.mode,
+        "location": _location_body(modes.where(appointment), appointment.language),
         "language": appointment.language,
     }
     if with_links:
@@ -126,7 +128,7 @@ def create_booking(data: dict):
         )
         if held is None:
             mode = booking.choose_mode(service, data.get("mode"), booking.items_of(wanted))
-            return _answer_as_if_held(wanted, start, citizen, now, mode), 201
+            return _answer_as_if_held(wanted, start, citizen, now, mode, location), 201
         return _booking_body(held, with_links=False), 201
     result = booking.book_confirmed(
         wanted, start, citizen, now=now, via="api", api_key=key, location=location, mode=data.get("mode")
@@ -154,7 +156,12 @@ def _wanted(data: dict) -> booking.Booked | Response:
 
 
 def _answer_as_if_held(
-    wanted: booking.Booked, start: datetime, citizen: booking.Citizen, now: datetime, mode: Mode
+    wanted: booking.Booked,
+    start: datetime,
+    citizen: booking.Citizen,
+    now: datetime,
+    mode: Mode,
+    location: LocationChoice,
 ) -> dict:
     """What a caller without a key hears when nothing new was held for the address (it has
     an appointment then, too many, a pause, or this is a repeat): the answer a new hold
@@ -173,8 +180,31 @@ def _answer_as_if_held(
         "end": availability.local(start + availability.combination_rules(wanted).duration),
         "video": mode == Mode.VIDEO,
         "mode": mode.value,
+        "location": _location_body(_where_it_would_be_held(wanted, start, now, location, mode), language),
         "language": language,
     }
+
+
+def _location_body(location: Location | None, language: str) -> dict | None:
+    return {"slug": location.slug, "name": location.name(language)} if location is not None else None
+
+
+def _where_it_would_be_held(
+    wanted: availability.Items, start: datetime, now: datetime, location: LocationChoice, mode: Mode
+) -> Location | None:
+    """For the answer as if held: the location a new hold would name (where the first free
+    slot at ``start`` lies; else, as for older bookings, where the service is held)."""
+    if mode != Mode.ON_SITE:
+        return None
+    at = next(
+        (
+            slot.location_id
+            for slot in availability.slots_of_items_at(wanted, start, now, location=location, on_site=True)
+            if slot.location_id is not None
+        ),
+        None,
+    )
+    return db.session.get(Location, at) if at is not None else booking.first_service(wanted).location
 
 
 def _authorised_booking(reference: str) -> tuple[Appointment, ApiKey | None]:

@@ -75,7 +75,9 @@ class ServiceSchema(ma.Schema):
     modes = fields.List(
         fields.String(validate=validate.OneOf(MODES)),
         required=True,
-        metadata={"description": "The modes the citizen may choose among, in the order on_site, video, phone"},
+        metadata={
+            "description": "The modes the citizen may choose among, in the order on_site, video, phone"
+        },
     )
     address = fields.String(required=True, metadata={"description": "Where to go, for on-site services"})
     documents = fields.List(
@@ -170,7 +172,9 @@ class SlotSchema(ma.Schema):
     modes = fields.List(
         fields.String(validate=validate.OneOf(MODES)),
         required=True,
-        metadata={"description": "The modes this slot can be booked in: the service's (not on site without a location)"},
+        metadata={
+            "description": "The modes this slot can be booked in: the service's (not on site without a location)"
+        },
     )
 
 
@@ -275,7 +279,9 @@ class BookingRequestSchema(ma.Schema):
         },
     )
 
-    @ma.validates_schema(skip_on_field_errors=False, pass_original=True)  # named with the other missing fields
+    @ma.validates_schema(
+        skip_on_field_errors=False, pass_original=True
+    )  # named with the other missing fields
     def _one_way_to_name_the_services(self, _data: dict, original, **_kwargs) -> None:
         if not isinstance(original, dict):
             return  # not an object at all: marshmallow says so already
@@ -307,7 +313,17 @@ class BookingSchema(ma.Schema):
     start = fields.DateTime(required=True)
     end = fields.DateTime(required=True)
     video = fields.Boolean(required=True, metadata={"description": "true: mode is video"})
-    mode = fields.String(required=True, validate=validate.OneOf(MODES), metadata={"description": "on_site, video or phone"})
+    mode = fields.String(
+        required=True, validate=validate.OneOf(MODES), metadata={"description": "on_site, video or phone"}
+    )
+    location = fields.Nested(
+        SlotLocationSchema,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "On site: the location the citizen goes to (see GET /api/v1/locations); null for video and phone"
+        },
+    )
     language = fields.String(required=True)
     manage_url = fields.String(
         metadata={
@@ -336,12 +352,18 @@ class ClosingDaySchema(ma.Schema):
         data_key="from",
         required=True,
         allow_none=True,
-        metadata={**_LOCAL_TIME, "description": "Closed from this local time (HH:MM); null: from the start of the day"},
+        metadata={
+            **_LOCAL_TIME,
+            "description": "Closed from this local time (HH:MM); null: from the start of the day",
+        },
     )
     until = fields.String(
         required=True,
         allow_none=True,
-        metadata={**_LOCAL_TIME, "description": "Closed until this local time (HH:MM); null: until the end of the day"},
+        metadata={
+            **_LOCAL_TIME,
+            "description": "Closed until this local time (HH:MM); null: until the end of the day",
+        },
     )
     reason = fields.String(required=True)
 
@@ -356,7 +378,9 @@ class LocationSchema(ma.Schema):
     city = fields.String(required=True)
     directions = fields.String(required=True)
     step_free = fields.Boolean(required=True, metadata={"description": "true: step-free access"})
-    hearing_loop = fields.Boolean(required=True, metadata={"description": "true: a hearing loop is installed"})
+    hearing_loop = fields.Boolean(
+        required=True, metadata={"description": "true: a hearing loop is installed"}
+    )
     opening_hours = fields.String(required=True, metadata={"description": "Opening hours as free text"})
     latitude = fields.Float(required=True, allow_none=True)
     longitude = fields.Float(required=True, allow_none=True)
