@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 
 from visits import settings
 from visits.booking import links, rules
-from visits.booking.operations import BookingError, InvalidCitizen, NotChangeable, _refusal, record_join
+from visits.booking.attendance import record_join
+from visits.booking.refusals import BookingError, InvalidCitizen, NotChangeable, refusal
 from visits.core import audit
 from visits.core import citizen as citizen_input
 from visits.core.events import Change
@@ -32,8 +33,8 @@ from visits.extensions import db, transaction
 from visits.models import Appointment, JoinEvent, StaffUser, Status
 from visits.models.guests import AppointmentGuest, GuestRole
 
-GuestLimitReached = _refusal("GuestLimitReached", "guest_limit_reached")
-NoGuest = _refusal("NoGuest", "no_guest")
+GuestLimitReached = refusal("GuestLimitReached", "guest_limit_reached")
+NoGuest = refusal("NoGuest", "no_guest")
 
 ROLES = tuple(role.value for role in GuestRole)
 

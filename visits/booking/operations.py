@@ -1,4 +1,5 @@
-"""The booking use cases: hold, confirm, cancel, reschedule, book for a caller, mark.
+"""The booking use cases: hold, confirm, cancel, reschedule, book for a caller. Beside them:
+a request's checks (request.py), the refusals (refusals.py), joins and marks (attendance.py).
 
 Web pages, the JSON API, the call centre and the scheduled jobs all call these functions;
 there is no second way to book. Each function is one transaction: it commits on success and
@@ -20,93 +21,45 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from visits import settings
-from visits.booking import availability, combination, limits, locks, modes, placement, rules
+from visits.booking import availability, limits, locks, modes, placement, rules
+from visits.booking.attendance import mark, record_join  # noqa: F401  (callers: booking.mark)
 from visits.booking.availability import ANY, Audience, LocationChoice
 from visits.booking.items import booked as booked_items
+from visits.booking.refusals import (  # noqa: F401  (callers catch them as booking.<Name>)
+    COMBINATION_REFUSALS,
+    AlreadyBookedAtThisTime,
+    BookingError,
+    BookingPaused,
+    DuplicateService,
+    HoldExpired,
+    InvalidCitizen,
+    LimitReached,
+    ModeNotOffered,
+    NoService,
+    NotChangeable,
+    NotCombinable,
+    SlotUnavailable,
+    TooManyPersons,
+)
+from visits.booking.request import (  # noqa: F401  (callers use them as booking.<name>)
+    Booked,
+    choose_mode,
+    clean_citizen,
+    first_service,
+    items_of,
+)
 from visits.booking.slots import Slot, blocked_range
 from visits.core import audit
-from visits.core import citizen as citizen_input
 from visits.core.citizen import Citizen
 from visits.core.events import Change, appointment_changed
-from visits.core.refusals import Refused
 from visits.extensions import db, transaction
-from visits.models import ApiKey, Appointment, JoinEvent, Mode, Service, StaffUser, Status
-
-
-class BookingError(Exception):
-    """A booking request that cannot be fulfilled; ``code`` is machine-readable, the web
-    and API layers turn it into a message in the user's language."""
-
-    code = "booking_error"
-
-    def __init__(self, detail: str = "", **info) -> None:
-        super().__init__(detail or self.code)
-        self.detail = detail or self.code
-        self.info = info
-
-
-def _refusal(name: str, code: str) -> type[BookingError]:
-    """One kind of BookingError: a class of its own (callers catch it by name) with its ``code``."""
-    return type(name, (BookingError,), {"code": code, "__module__": __name__, "__qualname__": name})
-
-
-SlotUnavailable = _refusal("SlotUnavailable", "slot_unavailable")
-AlreadyBookedAtThisTime = _refusal("AlreadyBookedAtThisTime", "already_booked_at_this_time")
-LimitReached = _refusal("LimitReached", "limit_reached")
-BookingPaused = _refusal("BookingPaused", "booking_paused")
-NotChangeable = _refusal("NotChangeable", "not_changeable")
-HoldExpired = _refusal("HoldExpired", "hold_expired")
-InvalidCitizen = _refusal("InvalidCitizen", "invalid_input")
-ModeNotOffered = _refusal("ModeNotOffered", "mode_not_offered")
-# Services that cannot be one appointment (booking/combination.py).
-TooManyPersons = _refusal("TooManyPersons", "too_many_persons")
-NotCombinable = _refusal("NotCombinable", "not_combinable")
-DuplicateService = _refusal("DuplicateService", "duplicate_service")
-NoService = _refusal("NoService", "no_service")
-_COMBINATION_REFUSALS = {cls.code: cls for cls in (TooManyPersons, NotCombinable, DuplicateService, NoService)}
-
-# What an appointment is for: one service (for one person), or a list of (service, persons).
-Booked = Service | availability.Items
+from visits.models import ApiKey, Appointment, Service, StaffUser, Status
 
 
 @dataclass(frozen=True)
 class HoldResult:
     appointment: Appointment
     created: bool  # False: the same request came again and found its first hold
-
-
-# -- helpers ---------------------------------------------------------------------------
-
-
-def _invalid(refused: Refused) -> InvalidCitizen:
-    detail = citizen_input.DETAILS.get(refused.code, refused.code)
-    return InvalidCitizen(detail, field=refused.field, reason=refused.code)
-
-
-def clean_citizen(citizen: Citizen, *, need_email: bool, mode: Mode | None = None) -> Citizen:
-    """The citizen's input by the one rule set that the forms and the API use too; a phone
-    appointment needs the number the clerk calls."""
-    try:
-        return citizen_input.clean(
-            citizen,
-            languages=settings.current().languages,
-            need_email=need_email,
-            need_phone=mode == Mode.PHONE,
-        )
-    except Refused as refused:
-        raise _invalid(refused) from refused
-
-
-def choose_mode(service: Service, mode: str | None, items: availability.Items = ()) -> Mode:
-    """The mode asked for (None: the service's default); ModeNotOffered when the service,
-    or another service of ``items`` (one appointment for all), does not offer it."""
-    try:
-        chosen = modes.chosen(service, mode)
-    except Refused as refused:
-        raise ModeNotOffered(f"{service.slug} is not offered as {mode}", field=refused.field, mode=mode) from refused
-    if any(chosen not in other.modes for other, _persons in items):
-        raise ModeNotOffered(f"not every service is offered as {chosen}", field="mode", mode=chosen)
-    return chosen
 
 
 def _check_limits(email: str, now: datetime, *, leaving_out: int | None = None) -> None:
@@ -116,25 +69,6 @@ def _check_limits(email: str, now: datetime, *, leaving_out: int | None = None) 
     limit = settings.current().max_upcoming_per_email
     if limits.upcoming_count(email, now, leaving_out=leaving_out) >= limit:
         raise LimitReached(limit=limit)
-
-
-def items_of(booked: Booked) -> list[tuple[Service, int]]:
-    """The (service, persons) items of what is to be booked, refused when they cannot be
-    one appointment (TooManyPersons, NotCombinable, DuplicateService, NoService)."""
-    if isinstance(booked, Service):
-        return [(booked, 1)]
-    items = list(booked)
-    try:
-        combination.check(items)
-    except combination.CombinationRefused as refused:
-        info = {"service": refused.service_id, "limit": refused.limit}
-        raise _COMBINATION_REFUSALS[refused.code](**{k: v for k, v in info.items() if v is not None}) from None
-    return items
-
-
-def first_service(booked: Booked) -> Service:
-    """The service an appointment for ``booked`` names first (``Appointment.service``)."""
-    return booked if isinstance(booked, Service) else booked[0][0]
 
 
 def _same_items(appointment: Appointment, items: availability.Items) -> bool:
@@ -269,7 +203,15 @@ def hold(
         candidates = _free_slots(service, start, now, items=items, location=location, mode=chosen)
         _check_limits(citizen.email, now)
         appointment = _place(
-            service, start, citizen, now, candidates=candidates, items=items, status=Status.HELD, via=via, mode=chosen
+            service,
+            start,
+            citizen,
+            now,
+            candidates=candidates,
+            items=items,
+            status=Status.HELD,
+            via=via,
+            mode=chosen,
         )
         audit.record("appointment.held", at=now, actor_label="citizen", obj=appointment)
         _announce(Change.HELD, appointment, now)
@@ -392,8 +334,6 @@ def confirm(appointment: Appointment, *, now: datetime) -> Appointment:
     return appointment
 
 
-
-
 def cancel(
     appointment: Appointment,
     *,
@@ -453,7 +393,9 @@ def reschedule(
         if not candidates:
             raise SlotUnavailable()
         slot = candidates[0]
-        blocked_from, blocked_until = blocked_range(slot.start, slot.end, availability.combination_rules(items))
+        blocked_from, blocked_until = blocked_range(
+            slot.start, slot.end, availability.combination_rules(items)
+        )
         location_of = dict(placement.places_in_fair_order(candidates, slot.start))
         order = list(location_of)
         if appointment.clerk_id in order:
@@ -493,49 +435,6 @@ def reschedule(
         )
         _announce(Change.RESCHEDULED, appointment, now, old_start=old_start, by=by)
     return appointment
-
-
-def mark(appointment: Appointment, outcome: Status, *, by: StaffUser | None, now: datetime) -> Appointment:
-    """Record how a confirmed appointment went: attended or no_show (a clerk may correct it)."""
-    if outcome not in (Status.ATTENDED, Status.NO_SHOW):
-        raise ValueError(outcome)
-    with transaction():
-        if not rules.can_mark(appointment, now):
-            raise NotChangeable(status=appointment.status)
-        appointment.status = outcome
-        appointment.marked_at = now
-        appointment.updated_at = now
-        audit.record(f"appointment.{outcome.value}", at=now, actor=by, obj=appointment)
-        _announce(Change(outcome.value), appointment, now, by=by)
-    return appointment
-
-
-def record_join(
-    appointment: Appointment,
-    role: str,
-    staff: StaffUser | None = None,
-    *,
-    now: datetime,
-) -> JoinEvent:
-    """Someone pressed "join" on a video appointment: who (citizen, clerk or guest) and when.
-
-    Every press is a JoinEvent; ``citizen_joined_at``/``clerk_joined_at`` keep the first
-    one. The no-show job reads them: a citizen who joined is not a no-show."""
-    if role not in ("citizen", "clerk", "guest"):
-        raise ValueError(role)
-    with transaction():
-        event = JoinEvent(
-            appointment_id=appointment.id,
-            role=role,
-            staff_id=staff.id if staff else None,
-            at=now,
-        )
-        db.session.add(event)
-        if role == "citizen" and appointment.citizen_joined_at is None:
-            appointment.citizen_joined_at = now
-        if role == "clerk" and appointment.clerk_joined_at is None:
-            appointment.clerk_joined_at = now
-    return event
 
 
 def expire_holds(*, now: datetime) -> int:
