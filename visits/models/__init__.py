@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -120,27 +119,26 @@ class Service(db.Model):
     max_persons: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     combinable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    clerks: Mapped[list[StaffUser]] = relationship(
-        secondary=clerk_service, back_populates="services"
-    )
+    clerks: Mapped[list[StaffUser]] = relationship(secondary=clerk_service, back_populates="services")
     department: Mapped[Department | None] = relationship()
     location: Mapped[Location | None] = relationship()
 
     __table_args__ = (
         CheckConstraint("duration_minutes > 0", name="duration_positive"),
-        CheckConstraint(
-            "buffer_before_minutes >= 0 AND buffer_after_minutes >= 0", name="buffers_positive"
-        ),
+        CheckConstraint("buffer_before_minutes >= 0 AND buffer_after_minutes >= 0", name="buffers_positive"),
         CheckConstraint("min_notice_minutes >= 0 AND horizon_days > 0", name="window_positive"),
         CheckConstraint("offers_on_site OR offers_video OR offers_phone", name="offers_a_mode"),
-
         CheckConstraint("max_persons >= 1", name="max_persons_positive"),
     )
 
     @property
     def modes(self) -> list[Mode]:
         """The modes it allows, in the order on site, video, phone."""
-        offered = {Mode.ON_SITE: self.offers_on_site, Mode.VIDEO: self.offers_video, Mode.PHONE: self.offers_phone}
+        offered = {
+            Mode.ON_SITE: self.offers_on_site,
+            Mode.VIDEO: self.offers_video,
+            Mode.PHONE: self.offers_phone,
+        }
         return [mode for mode, offers in offered.items() if offers]
 
     @modes.setter
@@ -193,9 +191,7 @@ class StaffUser(UserMixin, db.Model):
     password_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
 
-    services: Mapped[list[Service]] = relationship(
-        secondary=clerk_service, back_populates="clerks"
-    )
+    services: Mapped[list[Service]] = relationship(secondary=clerk_service, back_populates="clerks")
     weekly_hours: Mapped[list[WeeklyHours]] = relationship(
         back_populates="clerk", cascade="all, delete-orphan"
     )
@@ -351,9 +347,7 @@ class Appointment(db.Model):
 
     __table_args__ = (
         CheckConstraint("end_at > start_at", name="ends_after_start"),
-        CheckConstraint(
-            "blocked_from <= start_at AND blocked_until >= end_at", name="blocked_covers"
-        ),
+        CheckConstraint("blocked_from <= start_at AND blocked_until >= end_at", name="blocked_covers"),
         CheckConstraint(
             "status IN ('held', 'confirmed', 'attended', 'no_show', 'cancelled', 'expired')",
             name="status_known",
@@ -386,71 +380,6 @@ class Appointment(db.Model):
         return self.mode == Mode.ON_SITE
 
 
-class AuditEvent(db.Model):
-    """Who did what, when: every change by staff, and the citizen's and system's actions."""
-
-    __tablename__ = "audit_event"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
-    # "citizen", "system", "api:<key name>" or the staff member's email at the time.
-    actor_label: Mapped[str] = mapped_column(String(254))
-    action: Mapped[str] = mapped_column(String(60), index=True)
-    object_type: Mapped[str] = mapped_column(String(40), default="")
-    object_id: Mapped[int | None] = mapped_column(Integer)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-    actor: Mapped[StaffUser | None] = relationship()
-
-
-class OutboxMessage(db.Model):
-    """A mail, as a row first and sent second.
-
-    ``dedupe_key`` is unique: enqueuing the same notice twice (two workers, a retry) finds
-    the first row. ``message_id`` is stable, so a repeat after a crash is recognisable."""
-
-    __tablename__ = "outbox_message"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    appointment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appointment.id", ondelete="SET NULL"), index=True
-    )
-    recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    # The complete RFC 5322 message, as composed.
-    body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
-        Index("ix_outbox_due", "status", "next_attempt_at"),
-    )
-
-
-class ApiKey(db.Model):
-    """A service portal's key for the JSON API; only its hash is stored."""
-
-    __tablename__ = "api_key"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(12))  # shown to admins to tell keys apart
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
 class KeptConflict(db.Model):
     """A clerk chose to keep a stranded appointment as it is: for exactly this conflict
     (``conflict``: outside the hours, which absences, a holiday) at this time with this
@@ -459,9 +388,7 @@ class KeptConflict(db.Model):
     __tablename__ = "kept_conflict"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    appointment_id: Mapped[int] = mapped_column(
-        ForeignKey("appointment.id", ondelete="CASCADE"), index=True
-    )
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     clerk_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
     conflict: Mapped[str] = mapped_column(Text)
@@ -475,9 +402,7 @@ class JoinEvent(db.Model):
     __tablename__ = "join_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    appointment_id: Mapped[int] = mapped_column(
-        ForeignKey("appointment.id", ondelete="CASCADE"), index=True
-    )
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(10))  # citizen | clerk | guest
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -497,22 +422,11 @@ class BookingPause(db.Model):
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
 
-class LoginAttempt(db.Model):
-    """One try at the staff login, for one address network (``scope`` "address") or one
-    account (``scope`` "account"); counted by ``visits.clerks.throttle`` when no Redis."""
-
-    __tablename__ = "login_attempt"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(10))
-    subject: Mapped[str] = mapped_column(String(254))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    __table_args__ = (Index("ix_login_attempt_subject", "scope", "subject", "at"),)
-
-
+from visits.models.access import ApiKey, LoginAttempt  # noqa: E402,F401
+from visits.models.audit import AuditEvent  # noqa: E402,F401
 from visits.models.documents import AppointmentDocument  # noqa: E402,F401
 from visits.models.guests import AppointmentGuest, GuestRole  # noqa: E402,F401
 from visits.models.items import AppointmentItem  # noqa: E402,F401
+from visits.models.outbox import OutboxMessage  # noqa: E402,F401
 from visits.models.places import ClosingDay, Department, Location  # noqa: E402,F401
 from visits.models.presence import RoomPresence  # noqa: E402,F401  (its own module: see there)
