@@ -33,8 +33,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
-import os
-import secrets
 import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
@@ -49,7 +47,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from visits import settings
-from visits.booking import availability, catalogue, slots
+from visits.booking import availability, catalogue, slot_generation, slots
 from visits.booking.availability import ANY, Audience, LocationChoice
 from visits.extensions import db
 from visits.models import (
@@ -67,7 +65,6 @@ from visits.models import (
 log = logging.getLogger(__name__)
 
 EXTENSION = "visits.slot_cache"
-REDIS_KEY = "visits:slot-generation"
 MAX_ENTRIES = 512
 _CHANGED = "visits.slots_changed"  # key in Session.info: a watched table changed
 # Everything the free slots are computed from.
@@ -86,48 +83,6 @@ _WATCHED_TABLES = frozenset(
         "weekly_hours_service",
     }
 )
-
-
-# -- the generation token ------------------------------------------------------------------
-
-
-class _RedisGeneration:
-    """Shared by every instance that uses the same Redis."""
-
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-
-    def current(self) -> str:
-        value = self.client.get(REDIS_KEY)
-        if value is None:  # a fresh Redis: start with a token nobody has used
-            self.client.set(REDIS_KEY, secrets.token_hex(8), nx=True)
-            value = self.client.get(REDIS_KEY)
-        return value.decode()
-
-    def bump(self) -> None:
-        self.client.set(REDIS_KEY, secrets.token_hex(8))
-
-
-class _FileGeneration:
-    """Shared by the processes of one host (gunicorn's workers, the scheduler)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def current(self) -> str:
-        try:
-            return self.path.read_text()
-        except FileNotFoundError:
-            self.bump()
-            return self.path.read_text()
-
-    def bump(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
-        scratch.write_text(secrets.token_hex(8))
-        os.replace(scratch, self.path)  # atomic: a reader sees the old token or the new one
 
 
 # -- entries -------------------------------------------------------------------------------
@@ -179,8 +134,10 @@ class SlotCache:
         config = settings.of(app)
         self.enabled = config.slot_cache_enabled
         self.lifetime = timedelta(seconds=max(1, config.slot_cache_seconds))
-        self.store: _RedisGeneration | _FileGeneration = (
-            _RedisGeneration(config.redis_url) if config.redis_url else _FileGeneration(Path(config.slot_cache_file))
+        self.store: slot_generation.RedisGeneration | slot_generation.FileGeneration = (
+            slot_generation.RedisGeneration(config.redis_url)
+            if config.redis_url
+            else slot_generation.FileGeneration(Path(config.slot_cache_file))
         )
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
@@ -353,8 +310,16 @@ def _compute(
 
     def compute(for_whom: Audience) -> list[slots.Slot]:
         return availability.free_slots(
-            info, first_day, last_day, now, location=location, audience=for_whom,
-            clerk_ids=ids, rules=wide, on_site=info.on_site, release=info.release,
+            info,
+            first_day,
+            last_day,
+            now,
+            location=location,
+            audience=for_whom,
+            clerk_ids=ids,
+            rules=wide,
+            on_site=info.on_site,
+            release=info.release,
         )
 
     found = compute(audience)
