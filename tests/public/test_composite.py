@@ -9,7 +9,7 @@ from sqlalchemy import select
 from visits.booking import links
 from visits.booking import operations as booking
 from visits.extensions import db
-from visits.models import Appointment
+from visits.models import Appointment, Mode
 
 from ..conftest import berlin
 from ..factories import ANMELDUNG, PERSONALAUSWEIS
@@ -99,3 +99,19 @@ def test_the_family_pages_have_no_accessibility_violations_in_german_and_english
             assert page.first_status == 200, path
             assert axe_violations(page) == [], path
             page.context.close()
+
+
+def test_a_family_is_offered_only_the_modes_all_its_services_share(client, traveller, factories):
+    # Registration by video or on site; an ID card only on site (fingerprints): together, on site.
+    anmeldung = factories.service(**ANMELDUNG, modes=[Mode.ON_SITE, Mode.VIDEO])
+    ausweis = factories.service(**PERSONALAUSWEIS, modes=[Mode.ON_SITE])
+    factories.clerk([anmeldung, ausweis])
+    alone = client.get("/dienstleistungen/anmeldung/buchen", query_string={"start": slot(MONDAY, 8)})
+    assert 'value="video"' in alone.get_data(as_text=True)
+    family = {"start": slot(MONDAY, 8, 10), "persons-personalausweis": "2"}
+    page = client.get("/dienstleistungen/anmeldung/buchen", query_string=family).get_data(as_text=True)
+    assert 'value="video"' not in page and '<input type="hidden" name="mode" value="on_site">' in page
+    sent = client.post("/dienstleistungen/anmeldung/buchen", data=details(**family, mode="on_site"))
+    assert sent.status_code == 303
+    (appointment,) = db.session.scalars(select(Appointment)).all()
+    assert appointment.mode == Mode.ON_SITE and len(appointment.items) == 2

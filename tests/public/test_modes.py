@@ -102,7 +102,7 @@ def test_without_phone_calls_from_the_call_comes_from_the_city_administration(
     service = factories.service(**HOUSING_BENEFIT, modes=[Mode.PHONE])
     factories.clerk([service])
     form = page(client.get("/dienstleistungen/wohngeld/buchen", query_string={"start": slot(MONDAY, 8)}))
-    assert 'name="mode"' not in form  # one mode: nothing to choose
+    assert 'type="radio"' not in form  # one mode: nothing to choose (it is sent as it is)
 
     _link, confirmation = book_and_confirm(
         client, smtp_server, "wohngeld", phone="0221 123456", language="en"
@@ -118,7 +118,7 @@ def test_an_on_site_appointment_carries_address_directions_and_accessibility_int
     service = factories.service(**HOUSING_BENEFIT, modes=[Mode.ON_SITE])
     factories.clerk([service])
     form = page(client.get("/dienstleistungen/wohngeld/buchen", query_string={"start": slot(MONDAY, 8)}))
-    assert 'name="mode"' not in form and "Vor Ort" in form
+    assert 'type="radio"' not in form and "Vor Ort" in form
 
     link, confirmation = book_and_confirm(client, smtp_server, "wohngeld")
     appointment = only_appointment()

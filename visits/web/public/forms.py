@@ -82,19 +82,21 @@ class DetailsForm(FlaskForm):
     )
 
 
-def offer_modes(form: DetailsForm, service) -> None:
-    """The service's modes as the form's choices, and the phone number asked for as a
-    phone appointment needs it (required when phone is the only way)."""
+def offer_modes(form: DetailsForm, items) -> None:
+    """The modes of the appointment's services (of several: the ones they all share) as the
+    form's choices, and the phone number asked for as a phone appointment needs it
+    (required when phone is the only way)."""
     from visits.booking import modes
     from visits.models import Mode
 
-    form.mode.choices = [SelectChoice(mode.value, modes.LABELS[mode]) for mode in service.modes]
-    if len(service.modes) > 1:
+    offered = modes.offered_by_all(service for service, _persons in items)  # one at least (items_of)
+    form.mode.choices = [SelectChoice(mode.value, modes.LABELS[mode]) for mode in offered]
+    if len(offered) > 1:
         form.mode.validators = [InputRequired(_l("Choose how you would like to meet."))]
-    if service.modes == [Mode.PHONE]:
+    if offered == [Mode.PHONE]:
         form.phone.label.text = _l("Phone number")
         form.phone.description = _l("Your clerk calls you on this number at the appointment time.")
-    elif Mode.PHONE in service.modes:
+    elif Mode.PHONE in offered:
         form.phone.description = _l(
             "Needed for an appointment by phone: your clerk calls you on this number. Otherwise only if we "
             "may call you when something changes at short notice."

@@ -289,12 +289,12 @@ def details(slug: str):
         ):
             return _slot_gone(service, start, asked)
         form = DetailsForm(start=chosen, language=page_language())
-        offer_modes(form, service)
+        offer_modes(form, asked.items)
         return _details_page(service, form, start, asked=asked)
 
     form = DetailsForm()
-    offer_modes(form, service)
     asked = persons_asked(service, request.form)
+    offer_modes(form, asked.items)
     start = parse_start(form.start.data)
     if start is None or asked.problem:
         return _slot_gone(service, None, asked)
@@ -388,13 +388,14 @@ def too_many(error):
         form = DetailsForm()
         start = parse_start(form.start.data)
         if service is not None and start is not None:
-            offer_modes(form, service)
+            asked = persons_asked(service, request.form)
+            offer_modes(form, asked.items)
             problem = _(
                 "Too many booking requests have come from your connection. Please wait "
                 "a while (up to an hour) and send the form again; what you typed is kept."
             )
             body, status = _details_page(
-                service, form, start, asked=persons_asked(service, request.form), problem=problem, status=429
+                service, form, start, asked=asked, problem=problem, status=429
             )
             return body, status, {"Retry-After": retry_after()}
     return render_template("public/refused.html", reason="rate"), 429, {"Retry-After": retry_after()}
