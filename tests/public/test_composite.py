@@ -115,3 +115,13 @@ def test_a_family_is_offered_only_the_modes_all_its_services_share(client, trave
     assert sent.status_code == 303
     (appointment,) = db.session.scalars(select(Appointment)).all()
     assert appointment.mode == Mode.ON_SITE and len(appointment.items) == 2
+
+
+def test_a_service_with_no_way_to_meet_in_common_is_not_offered_as_an_addition(client, traveller, factories):
+    factories.service(**ANMELDUNG, modes=[Mode.ON_SITE])
+    factories.service(**PERSONALAUSWEIS, modes=[Mode.ON_SITE])
+    factories.service(slug="beratung", name_de="Beratung", combinable=True, modes=[Mode.VIDEO])
+    page = client.get("/dienstleistungen/anmeldung").get_data(as_text=True)
+    assert 'name="persons-personalausweis"' in page and 'name="persons-beratung"' not in page
+    refused = client.get("/dienstleistungen/beratung", query_string={"persons-anmeldung": "1"})
+    assert 'name="persons-anmeldung"' not in refused.get_data(as_text=True)

@@ -27,6 +27,7 @@ class Offered:
     max_persons: int = 1
     combinable: bool = True
     department_id: int | None = 1
+    modes: tuple[str, ...] = ("on_site", "video")
 
 
 ANMELDUNG = ServiceRules(id=1, duration=15 * MINUTE, buffer_after=5 * MINUTE, min_notice=60 * MINUTE)
@@ -78,6 +79,14 @@ def test_services_of_another_department_do_not_combine():
     with pytest.raises(CombinationRefused) as refused:
         check([(Offered(1), 1), (Offered(2, department_id=7), 1)])
     assert refused.value.code == "not_combinable"
+
+
+def test_services_without_a_way_to_meet_in_common_do_not_combine():
+    # Video-only advice and an on-site-only ID card: one appointment would have no mode.
+    check([(Offered(1, modes=("video", "on_site")), 1), (Offered(2, modes=("on_site",)), 1)])
+    with pytest.raises(CombinationRefused) as refused:
+        check([(Offered(1, modes=("video",)), 1), (Offered(2, modes=("on_site", "phone")), 1)])
+    assert (refused.value.code, refused.value.service_id) == ("not_combinable", 2)
 
 
 def test_the_same_service_twice_is_refused():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from visits.booking import combination
 from visits.core import slugs
 from visits.extensions import db
 from visits.models import Service
@@ -20,10 +21,11 @@ def active_service(slug: str | None) -> Service | None:
 
 def combinable_with(service: Service) -> list[Service]:
     """The active services a citizen may add to ``service`` in one appointment: when the
-    admin marked it combinable, the department's other combinable services, by name."""
+    admin marked it combinable, the department's other combinable services that share a
+    way to meet with it (on site, video, phone), by name."""
     if not service.combinable:
         return []
-    return list(
+    found = list(
         db.session.scalars(
             select(Service)
             .where(
@@ -35,3 +37,4 @@ def combinable_with(service: Service) -> list[Service]:
             .order_by(Service.name_de, Service.id)
         )
     )
+    return [other for other in found if combination.share_a_mode([service, other])]

@@ -5,8 +5,9 @@ clerk. Pure Python like ``slots.py``: the rules are checked and summed here, the
 engine then finds starts for the combined rules as it does for one service.
 
 * Each service says how many persons one appointment may bring for it (``max_persons``).
-* Several services combine only when every one is marked combinable by the admin and all
-  belong to the same department; a service appears once (with its number of persons).
+* Several services combine only when every one is marked combinable by the admin, all
+  belong to the same department and share a way to meet (on site, video or phone: the
+  appointment has one); a service appears once (with its number of persons).
 * The combination takes the sum of duration x persons; the largest buffers, the largest
   minimum notice and the smallest horizon of its services, so it is never bookable where
   one of them would not be. One service for one person is exactly that service's rules.
@@ -29,6 +30,7 @@ class CombinableService(Protocol):
     max_persons: int
     combinable: bool
     department_id: int | None
+    modes: Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,14 @@ def check(items: Sequence[tuple[CombinableService, int]]) -> None:
         for service, _persons in items:
             if not service.combinable or service.department_id != department:
                 raise CombinationRefused("not_combinable", service.id)
+        for n, (service, _persons) in enumerate(items):
+            if not share_a_mode([other for other, _p in items[: n + 1]]):  # no way to meet for all
+                raise CombinationRefused("not_combinable", service.id)
+
+
+def share_a_mode(services: Sequence[CombinableService]) -> bool:
+    """Whether one appointment can hold all these services: a mode every one of them offers."""
+    return bool(set.intersection(*(set(service.modes) for service in services))) if services else True
 
 
 def combined(items: Sequence[tuple[ServiceRules, int]]) -> ServiceRules:
