@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,26 @@ def dial_in_numbers(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(entries)
 
 
+class InvalidAccessibilitySetting(RuntimeError):
+    """ACCESSIBILITY_STATUS or ACCESSIBILITY_STATEMENT_DATE that the statement cannot say."""
+
+
+ACCESSIBILITY_STATUSES = ("full", "partial", "none")
+
+
+def check_accessibility(status: str, statement_date: str) -> None:
+    """Refuse at start what would make the accessibility statement wrong or blank."""
+    if status not in ACCESSIBILITY_STATUSES:
+        raise InvalidAccessibilitySetting(f"ACCESSIBILITY_STATUS {status!r} is not one of full, partial, none")
+    if statement_date:
+        try:
+            date.fromisoformat(statement_date)
+        except ValueError:
+            raise InvalidAccessibilitySetting(
+                f"ACCESSIBILITY_STATEMENT_DATE {statement_date!r} is not a date as YYYY-MM-DD"
+            ) from None
+
+
 def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str, Any]:
     """Return the Flask config for this environment; every default is the embedded one."""
     instance = Path(instance_path)
@@ -172,6 +193,37 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
         "MAIL_DIR": get("MAIL_DIR") or str(instance / "mail"),
         # Right-hand side of each mail's Message-ID; empty: the domain of MAIL_FROM.
         "MAIL_MESSAGE_ID_DOMAIN": get("MAIL_MESSAGE_ID_DOMAIN", ""),
+        # the city behind the site: pages (imprint, privacy, accessibility, contact) and mails
+        "CITY_NAME": get("CITY_NAME", "Stadt Musterstadt"),
+        # A path on this site (pages load images from this site only), e.g. /static/wappen.svg.
+        "CITY_LOGO_URL": get("CITY_LOGO_URL", ""),
+        "CITY_ADDRESS": get("CITY_ADDRESS", "Rathausplatz 1, 12345 Musterstadt"),
+        "CITY_CONTACT_EMAIL": get("CITY_CONTACT_EMAIL", "buergerservice@stadt.example"),
+        "CITY_CONTACT_PHONE": get("CITY_CONTACT_PHONE", "+49 123 456-0"),
+        "CITY_HOTLINE": get("CITY_HOTLINE", "115"),
+        # The city's own imprint page (every page links there); empty: ours at /impressum,
+        # with the city's name, address and contact, and this text below them.
+        "IMPRINT_URL": get("IMPRINT_URL", ""),
+        "IMPRINT_TEXT_DE": get("IMPRINT_TEXT_DE", ""),
+        "IMPRINT_TEXT_EN": get("IMPRINT_TEXT_EN", ""),
+        # The city is the controller (name, address, contact above); its data-protection officer:
+        "DATA_PROTECTION_OFFICER": get("DATA_PROTECTION_OFFICER", "Datenschutzbeauftragte der Stadt Musterstadt"),
+        "DATA_PROTECTION_OFFICER_CONTACT": get("DATA_PROTECTION_OFFICER_CONTACT", "datenschutz@stadt.example"),
+        # The accessibility statement (BITV 2.0, BITV NRW): full | partial | none.
+        "ACCESSIBILITY_STATUS": get("ACCESSIBILITY_STATUS", "partial").lower(),
+        "ACCESSIBILITY_STATEMENT_DATE": get("ACCESSIBILITY_STATEMENT_DATE", ""),  # YYYY-MM-DD
+        "ACCESSIBILITY_KNOWN_ISSUES_DE": get("ACCESSIBILITY_KNOWN_ISSUES_DE", ""),
+        "ACCESSIBILITY_KNOWN_ISSUES_EN": get("ACCESSIBILITY_KNOWN_ISSUES_EN", ""),
+        # Where to report a barrier; empty: CITY_CONTACT_EMAIL.
+        "ACCESSIBILITY_CONTACT": get("ACCESSIBILITY_CONTACT", ""),
+        "ACCESSIBILITY_ENFORCEMENT_BODY": get(
+            "ACCESSIBILITY_ENFORCEMENT_BODY",
+            "Ombudsstelle für barrierefreie Informationstechnik des Landes Nordrhein-Westfalen",
+        ),
+        "ACCESSIBILITY_ENFORCEMENT_URL": get("ACCESSIBILITY_ENFORCEMENT_URL", "https://www.lbbp.nrw.de/ombudsstelle"),
+        "ACCESSIBILITY_ENFORCEMENT_EMAIL": get(
+            "ACCESSIBILITY_ENFORCEMENT_EMAIL", "ombudsstelle-barrierefreie-it@mags.nrw.de"
+        ),
         # booking rules
         "HOLD_MINUTES": int(get("HOLD_MINUTES", "15")),
         "MAX_UPCOMING_PER_EMAIL": int(get("MAX_UPCOMING_PER_EMAIL", "2")),

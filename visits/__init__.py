@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from config import (
+    check_accessibility,
     check_secret_key,
     dial_in_numbers,
     jitsi_muc_domain,
@@ -39,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["JITSI_SUBJECT"] = jitsi_subject(app.config["JITSI_DOMAIN"], app.config["JITSI_SUBJECT"])
     app.config["JITSI_MUC_DOMAIN"] = jitsi_muc_domain(app.config["JITSI_DOMAIN"], app.config["JITSI_MUC_DOMAIN"])
     dial_in_numbers(app.config["DIAL_IN_NUMBERS"])  # a malformed entry stops the start here
+    check_accessibility(app.config["ACCESSIBILITY_STATUS"], app.config["ACCESSIBILITY_STATEMENT_DATE"])
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or (
         app.config["REDIS_URL"] or "memory://"

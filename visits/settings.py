@@ -41,6 +41,26 @@ class Settings:
     mail_from: str
     mail_dir: str
     mail_message_id_domain: str
+    # the city behind the site (visits/web/public/about.py, the mails' signature)
+    city_name: str
+    city_logo_url: str  # a path on this site; empty: no logo
+    city_address: str
+    city_contact_email: str
+    city_contact_phone: str
+    city_hotline: str
+    imprint_url: str  # empty: our own /impressum
+    imprint_text_de: str
+    imprint_text_en: str
+    data_protection_officer: str
+    data_protection_officer_contact: str
+    accessibility_status: str  # full | partial | none
+    accessibility_statement_date: str  # YYYY-MM-DD; empty: not named
+    accessibility_known_issues_de: str
+    accessibility_known_issues_en: str
+    accessibility_contact: str  # empty: city_contact_email
+    accessibility_enforcement_body: str
+    accessibility_enforcement_url: str
+    accessibility_enforcement_email: str
     # booking rules
     hold_minutes: int
     max_upcoming_per_email: int

@@ -251,8 +251,9 @@ def _context(kind: str, appointment: Appointment, now: datetime, extra: dict) ->
 
 def render(template: str, context: dict) -> str:
     # Straight from the Jinja environment: no request context processors (jobs have no
-    # request). Flask autoescapes .html templates and leaves .txt ones alone.
-    return current_app.jinja_env.get_template(template).render(**context)
+    # request), so the settings (the city's name and contact) are passed as pages get them.
+    # Flask autoescapes .html templates and leaves .txt ones alone.
+    return current_app.jinja_env.get_template(template).render(settings=settings.current(), **context)
 
 
 def _method_for(kind: str, appointment: Appointment, extra: dict) -> str | None:

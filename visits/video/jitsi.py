@@ -272,10 +272,28 @@ def room_url(appointment: Appointment, token: str | None = None) -> str:
     of the Jitsi host's access log and of any proxy's (jitsi-meet reads it from there as
     from the query). JITSI_DOMAIN may carry a scheme, a trailing slash and a tenant path
     (``8x8.vc/vpaas-magic-cookie-…`` for JaaS)."""
-    domain = settings.current().jitsi_domain.strip()
-    domain = domain.removeprefix("https://").removeprefix("http://").strip("/")
-    url = f"https://{domain}/{quote(appointment.room or '', safe='')}"
+    url = f"https://{_bare_domain()}/{quote(appointment.room or '', safe='')}"
     return f"{url}#jwt={token}" if token else url
+
+
+def _bare_domain() -> str:
+    return settings.current().jitsi_domain.strip().removeprefix("https://").removeprefix("http://").strip("/")
+
+
+# Jitsi services open to anyone, run by 8x8 (meet.jit.si for free, 8x8.vc as "Jitsi as a
+# Service"): a call there is not on a server of the city, and the privacy page says so.
+PUBLIC_SERVICES = ("meet.jit.si", "8x8.vc")
+
+
+def host() -> str:
+    """The host video calls run on (JITSI_DOMAIN without scheme, tenant or port)."""
+    return _bare_domain().split("/", 1)[0].split(":", 1)[0].lower()
+
+
+def on_public_service() -> bool:
+    """Whether calls run on a public Jitsi service rather than a server of the city's own."""
+    name = host()
+    return any(name == public or name.endswith("." + public) for public in PUBLIC_SERVICES)
 
 
 def entry_for_citizen(appointment: Appointment, now: datetime) -> Entry:

@@ -21,9 +21,11 @@ def register(app: Flask) -> None:
     from visits.web import admin, feed, headers, jitsi_api, jitsi_events, staff
     from visits.web.join import views as join
     from visits.web.manage import views as manage
+    from visits.web.public import about
     from visits.web.public import views as public
 
-    for blueprint in (public.bp, manage.bp, join.bp, staff.bp, admin.bp, feed.bp, jitsi_api.bp, jitsi_events.bp):
+    blueprints = (public.bp, about.bp, manage.bp, join.bp, staff.bp, admin.bp, feed.bp, jitsi_api.bp, jitsi_events.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     api.register(app)
     observability.register(app)

@@ -1,4 +1,5 @@
-"""Pages for citizens: catalogue, slot picker, details form, "check your inbox", privacy.
+"""Pages for citizens: catalogue, slot picker, details form, "check your inbox" (the
+imprint, privacy, accessibility and contact pages: about.py).
 
 Submitting the details form places a hold (booking.hold); the mail with the link to
 confirm it goes out by itself (notifications.py listens to the booking). The same form sent
@@ -363,15 +364,6 @@ def check_inbox():
             }
     return render_template(
         "public/check_inbox.html", info=info, hold_minutes=settings.current().hold_minutes
-    )
-
-
-@bp.get("/datenschutz")
-def privacy():
-    return render_template(
-        "public/privacy.html",
-        retention_days=settings.current().retention_days,
-        hold_minutes=settings.current().hold_minutes,
     )
 
 
