@@ -15,7 +15,7 @@ PORT   ?= 5000
 run: setup db
 	$(FLASK) seed-demo
 	@echo "Mails are written to instance/mail/ (set SMTP_HOST to send them)."
-	RUN_JOBS_IN_PROCESS=true $(FLASK) run --host $(HOST) --port $(PORT)
+	FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(PORT) RUN_JOBS_IN_PROCESS=true $(FLASK) run
 
 test: setup chromium nginx
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -143,11 +143,20 @@ def dial_in_numbers(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(entries)
 
 
+def served_url(env: Mapping[str, str]) -> str:
+    """The embedded default of PUBLIC_BASE_URL: where ``flask run`` serves, as Flask reads
+    its host and port from FLASK_RUN_HOST and FLASK_RUN_PORT (``make run HOST=… PORT=…``
+    sets both), so the links in mails lead to the server that sent them."""
+    host = env.get("FLASK_RUN_HOST") or "127.0.0.1"
+    port = env.get("FLASK_RUN_PORT") or "5000"
+    return f"http://{host}:{port}"
+
+
 def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str, Any]:
     """Return the Flask config for this environment; every default is the embedded one."""
     instance = Path(instance_path)
     get = env.get
-    public_base_url = get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    public_base_url = (get("PUBLIC_BASE_URL") or served_url(env)).rstrip("/")
     https = public_base_url.startswith("https://")
     jitsi_app_id = get("JITSI_APP_ID", "visits")
     jitsi_domain = get("JITSI_DOMAIN", "meet.jit.si")
