@@ -1,9 +1,11 @@
-"""`make run` as a newcomer meets it: the links it mails lead to the server it started."""
+"""`make run` as a newcomer meets it: the links it mails lead to the server it started, and
+it installs what the app needs, not the test tools."""
 
 from __future__ import annotations
 
 import ast
 import importlib.metadata
+import os
 import re
 import shutil
 import subprocess
@@ -24,7 +26,10 @@ def _make_dry(target: str, *make_args: str) -> str:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     command = ["make", "-n", "-B", "-C", str(ROOT), target, *make_args]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    # The caller's settings and make's own (a `make test` around this), not make run's defaults.
+    outside = {"HOST", "PORT", "PUBLIC_BASE_URL", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+    env = {name: value for name, value in os.environ.items() if name not in outside}
+    return subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
 
 
 def _run_line(*make_args: str) -> str:
