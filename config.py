@@ -39,6 +39,15 @@ def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def served_url(env: Mapping[str, str]) -> str:
+    """The embedded default of PUBLIC_BASE_URL: where ``flask run`` serves, as Flask reads
+    its host and port from FLASK_RUN_HOST and FLASK_RUN_PORT (``make run HOST=… PORT=…``
+    sets both), so the links in mails lead to the server that sent them."""
+    host = env.get("FLASK_RUN_HOST") or "127.0.0.1"
+    port = env.get("FLASK_RUN_PORT") or "5000"
+    return f"http://{host}:{port}"
+
+
 MIN_SECRET_KEY_BYTES = 32
 # The SECRET_KEY placeholders of the example files (deploy/visits.env.example, .env.example
 # and the README): published, so a key equal to one of them signs sessions anyone can forge.
@@ -168,7 +177,7 @@ def load_settings(env: Mapping[str, str], instance_path: str | Path) -> dict[str
     """Return the Flask config for this environment; every default is the embedded one."""
     instance = Path(instance_path)
     get = env.get
-    public_base_url = get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    public_base_url = (get("PUBLIC_BASE_URL") or served_url(env)).rstrip("/")
     https = public_base_url.startswith("https://")
     jitsi_app_id = get("JITSI_APP_ID", "visits")
     jitsi_domain = get("JITSI_DOMAIN", "meet.jit.si")

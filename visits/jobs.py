@@ -99,8 +99,12 @@ def schedule(config: settings.Settings) -> list[tuple[str, int]]:
     ]
 
 
-def run_job(app: Flask, name: str, now: datetime | None = None) -> int:
+def run_job(app: Flask, name: str, now: datetime | None = None, *, quiet: bool = False) -> int:
     """Run one job inside an app context and log the run (name, how many, how long).
+
+    ``quiet`` (the jobs inside the web process, RUN_JOBS_IN_PROCESS): a run that did nothing
+    is logged at DEBUG, so the development console shows a line only when a job did something
+    or failed. The scheduler process logs every run (its log says it is alive).
 
     An error is logged and re-raised (the job's transaction has been rolled back by then);
     the scheduler keeps running and tries again at the next interval."""
@@ -115,7 +119,8 @@ def run_job(app: Flask, name: str, now: datetime | None = None) -> int:
             raise
         seconds = time.perf_counter() - started
         job_ran.send(name, seconds=seconds, done=done, failed=False)  # metrics
-        log.info("job %s: %s done in %.0f ms", name, done, seconds * 1000)
+        level = logging.DEBUG if quiet and not done else logging.INFO
+        log.log(level, "job %s: %s done in %.0f ms", name, done, seconds * 1000)
         return done
 
 
@@ -130,8 +135,9 @@ def run_once(app: Flask, now: datetime | None = None) -> dict[str, int]:
     return results
 
 
-def add_jobs(app: Flask, scheduler) -> None:
-    """Put every job on ``scheduler`` (blocking or background) as an interval job.
+def add_jobs(app: Flask, scheduler, *, quiet: bool = False) -> None:
+    """Put every job on ``scheduler`` (blocking or background) as an interval job (``quiet``:
+    see ``run_job``).
 
     ``max_instances=1`` and ``coalesce``: a slow run is not overtaken by the next one, and
     a backlog of missed runs becomes one run. The first run is at start-up."""
@@ -141,6 +147,7 @@ def add_jobs(app: Flask, scheduler) -> None:
             "interval",
             seconds=seconds,
             args=[app, name],
+            kwargs={"quiet": quiet},
             id=name,
             name=name,
             max_instances=1,
@@ -178,8 +185,11 @@ def _start_in_process(app: Flask) -> None:
             return
         from apscheduler.schedulers.background import BackgroundScheduler
 
+        # APScheduler's own "Adding job"/"Added job" lines would fill the console at start.
+        scheduler_log = logging.getLogger("apscheduler.scheduler")
+        scheduler_log.setLevel(max(logging.WARNING, scheduler_log.getEffectiveLevel()))
         scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
-        add_jobs(app, scheduler)
+        add_jobs(app, scheduler, quiet=True)
         scheduler.start()
         app.extensions["visits_scheduler"] = scheduler
         log.info("jobs run inside the web process (RUN_JOBS_IN_PROCESS)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -82,6 +84,30 @@ def test_without_smtp_host_mails_are_written_as_eml_files(reconfigure, tmp_path)
     (written,) = (tmp_path / "mail").glob("*.eml")
     text = written.read_text(encoding="utf-8")
     assert row.message_id in text and "Subject:" in text
+
+
+def test_a_mail_file_is_named_by_time_recipient_and_kind_and_the_log_names_it(reconfigure, tmp_path, caplog):
+    reconfigure(MAIL_DIR=str(tmp_path / "mail"))
+    caplog.set_level(logging.INFO, logger="visits.mail.outbox")
+    queue("first")
+    queue("second")  # the same recipient and kind, sent in the same second
+    assert outbox.deliver_due(now=NOW) == 2
+    names = sorted(path.name for path in (tmp_path / "mail").iterdir())
+    # 10:00 in Berlin (NOW is 09:00 UTC), the recipient, the kind; a second one numbered
+    assert names == [
+        "2030-03-04T10-00-00_erika@example.org_test.eml",
+        "2030-03-04T10-00-00_erika@example.org_test_2.eml",
+    ]
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mail to ")]
+    assert said == [f"mail to erika@example.org written to {tmp_path / 'mail' / name}" for name in names]
+
+
+def test_a_mail_file_name_has_safe_characters_only(reconfigure, tmp_path):
+    reconfigure(MAIL_DIR=str(tmp_path / "mail"))
+    queue("odd", to='"../../a b/c"@example.org')
+    assert outbox.deliver_due(now=NOW) == 1
+    (written,) = (tmp_path / "mail").iterdir()
+    assert re.fullmatch(r"2030-03-04T10-00-00_[A-Za-z0-9@.+-]+_test\.eml", written.name), written.name
 
 
 def test_a_mail_server_down_overnight_is_retried_for_hours_at_most_an_hour_apart(app):

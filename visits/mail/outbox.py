@@ -250,16 +250,39 @@ def _record_failure(item: Claimed, now: datetime, error: str) -> None:
         mail_failed.send(item.kind)
 
 
-class _FileTransport:
-    """The embedded default: each mail becomes an .eml file a person can open."""
+_UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9@.+-]+")
 
-    def __init__(self, folder: str) -> None:
+
+def mail_file_name(when: datetime, recipient: str, kind: str) -> str:
+    """What an .eml file of the embedded default is called, so a person finds a mail by
+    its time (local), recipient and kind: ``2027-06-07T10-00-00_erika@example.org_confirmation``
+    (letters, digits and ``@.+-`` only; ``.eml`` and a counter are added by the writer)."""
+    stamp = when.astimezone(settings.current().zone).strftime("%Y-%m-%dT%H-%M-%S")
+    parts = [stamp, recipient[:100], kind[:40]]
+    return "_".join(_UNSAFE_IN_FILE_NAME.sub("-", part).strip(".-") or "-" for part in parts)
+
+
+class _FileTransport:
+    """The embedded default: each mail becomes an .eml file a person can open, named by
+    ``mail_file_name``; the log says which file a mail went to."""
+
+    def __init__(self, folder: str, now: datetime) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.now = now
 
     def send(self, sender: str, item: Claimed) -> None:
-        safe_id = re.sub(r"[^A-Za-z0-9.-]", "_", item.message_id.strip("<>"))[:120]
-        (self.folder / f"{safe_id}.eml").write_text(item.body, encoding="utf-8", newline="")
+        name = mail_file_name(self.now, item.recipient, item.kind)
+        for number in range(1, 1000):  # never overwrite: the same second, recipient and kind
+            path = self.folder / (f"{name}.eml" if number == 1 else f"{name}_{number}.eml")
+            try:
+                with path.open("x", encoding="utf-8", newline="") as file:
+                    file.write(item.body)
+            except FileExistsError:
+                continue
+            log.info("mail to %s written to %s", item.recipient, path)
+            return
+        raise OSError(f"too many mails named {name} in {self.folder}")
 
     def close(self) -> None:
         pass
@@ -290,11 +313,11 @@ class _SmtpTransport:
             self.smtp.close()
 
 
-def _transport():
+def _transport(now: datetime):
     config = settings.current()
     if config.smtp_host:
         return _SmtpTransport(config)
-    return _FileTransport(config.mail_dir)
+    return _FileTransport(config.mail_dir, now)
 
 
 def deliver_due(*, now: datetime, limit: int = 200) -> int:
@@ -305,7 +328,7 @@ def deliver_due(*, now: datetime, limit: int = 200) -> int:
     sender = parseaddr(settings.current().mail_from)[1]
     delivered = 0
     try:
-        transport = _transport()
+        transport = _transport(now)
     except (OSError, smtplib.SMTPException) as exc:
         # The mail server is down: nothing is lost, everything is tried again later.
         with transaction():

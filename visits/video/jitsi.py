@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -181,12 +182,26 @@ def status() -> dict[str, Any]:
     }
 
 
+_status_logged = threading.Event()  # the warning below: once per process
+_status_lock = threading.Lock()
+
+
 def log_status(app) -> None:
-    """Say at start-up when video rooms are not protected by tokens (called once per app)."""
-    with app.app_context():
-        info = status()
-    if info["problem"]:
-        log.warning("Jitsi: %s", info["problem"])
+    """Say when video rooms are not protected by tokens: once per process, at the first
+    request it serves (called once per app). Commands (``flask db upgrade``, ``seed-demo``)
+    and the scheduler serve no rooms and say nothing, so ``make run`` warns once."""
+
+    @app.before_request
+    def _log_status_once() -> None:
+        if _status_logged.is_set():  # every request after the first: one check, no lock
+            return
+        with _status_lock:
+            if _status_logged.is_set():
+                return
+            _status_logged.set()
+        problem = status()["problem"]
+        if problem:
+            log.warning("Jitsi: %s", problem)
 
 
 # -- tokens ------------------------------------------------------------------------------
